@@ -1,0 +1,77 @@
+"""Application wiring: builds the python-telegram-bot Application with every handler."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from cosmobot import handlers, jobs, sender
+from cosmobot.assets import AssetLibrary
+from cosmobot.config import Settings
+from cosmobot.database import close_database
+from cosmobot.delivery import COSMIC_CALLBACK
+from cosmobot.retry import with_retries
+from cosmobot.texts import ENGLISH, LANGUAGES, text
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+COMMANDS = ("cosmic", "start", "help")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def build_application(settings: Settings) -> Application:
+    """Build the Application with every handler registered here, in one place."""
+    application = (
+        Application.builder()
+        .token(settings.require_token())
+        .base_url(settings.api_url)
+        # One user's slow upload must never hold up another user's update.
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data["settings"] = settings
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("cosmic", handlers.cosmic))
+    application.add_handler(CallbackQueryHandler(handlers.another, pattern=f"^{COSMIC_CALLBACK}$"))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+def run_application(
+    application: Application, stop_signals: Sequence[int] | None = STOP_SIGNALS
+) -> None:
+    """Long-poll Telegram until a stop signal or stop_running(); blocks until then."""
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals)
+
+
+async def post_init(application: Application) -> None:
+    """Scan the images, publish the command menu and schedule the folder watch."""
+    settings: Settings = application.bot_data["settings"]
+    library = AssetLibrary(settings.assets_dir)
+    library.scan()
+    sender.configure(library)
+    for language in LANGUAGES:
+        await _publish_commands(application, language)
+    application.job_queue.run_repeating(
+        jobs.rescan_assets,
+        interval=jobs.RESCAN_INTERVAL_SECONDS,
+        first=jobs.RESCAN_INTERVAL_SECONDS,
+        name=jobs.RESCAN_JOB,
+    )
+
+
+async def _publish_commands(application: Application, language: str) -> None:
+    commands = [BotCommand(name, text(language, f"command_{name}")) for name in COMMANDS]
+    # The English menu is the default for every language without a menu of its own.
+    code = None if language == ENGLISH else language
+    await with_retries(lambda: application.bot.set_my_commands(commands, language_code=code))
+
+
+async def post_shutdown(application: Application) -> None:
+    """Release the database connection."""
+    close_database()

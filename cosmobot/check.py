@@ -1,0 +1,95 @@
+"""`cosmobot check`: a readable report on configuration, database and images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import peewee
+
+from cosmobot import photo
+from cosmobot.assets import AssetLibrary, files_under
+from cosmobot.config import TOKEN, ConfigError, Settings, redact_url
+from cosmobot.database import close_database, open_database, pending_migrations
+
+
+@dataclass
+class Report:
+    """Lines of the report, and whether anything is wrong."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: int = 0
+    config_ok: bool = True
+
+    def good(self, topic: str, detail: str) -> None:
+        self.lines.append(f"  ok    {topic}: {detail}")
+
+    def bad(self, topic: str, detail: str) -> None:
+        self.problems += 1
+        self.lines.append(f"  FAIL  {topic}: {detail}")
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == 0
+
+    def render(self) -> str:
+        verdict = "All is well." if self.ok else f"{self.problems} problem(s) found."
+        return "\n".join(["cosmobot check", *self.lines, verdict])
+
+
+def run_checks(settings: Settings) -> Report:
+    """Check everything the bot needs before it runs."""
+    report = Report()
+    check_configuration(settings, report)
+    check_database(settings, report)
+    check_images(settings, report)
+    return report
+
+
+def check_configuration(settings: Settings, report: Report) -> None:
+    try:
+        settings.require_token()
+        report.good("token", f"{TOKEN} is set")
+    except ConfigError as error:
+        report.config_ok = False
+        report.bad("token", str(error))
+    report.good("Bot API", settings.api_url)
+
+
+def check_database(settings: Settings, report: Report) -> None:
+    url = redact_url(settings.database_url)
+    try:
+        open_database(settings.database_url)
+        pending = pending_migrations()
+    except peewee.DatabaseError as error:
+        report.bad("database", f"cannot open {url}: {error}")
+        return
+    finally:
+        close_database()
+    if pending:
+        report.bad("database", f"{url}: {len(pending)} migration(s) pending; "
+                   "run `python -m cosmobot migrate` (the bot also applies them at start)")
+    else:
+        report.good("database", f"{url}, migrations up to date")
+
+
+def check_images(settings: Settings, report: Report) -> None:
+    library = AssetLibrary(settings.assets_dir)
+    folder = library.cosmic_dir
+    files = files_under(folder)
+    if not files:
+        report.bad("images", f"no images in {folder}: put .jpg, .png or .webp files there")
+        return
+    usable = 0
+    for path in files:
+        try:
+            info = photo.verify(path)
+        except OSError as error:
+            report.bad("image", f"{path}: not a readable image ({error}); it will be skipped")
+            continue
+        usable += 1
+        if not info.fits_telegram:
+            report.good("image", f"{path}: beyond Telegram's photo limits, "
+                        "will be downscaled for upload")
+    library.scan()
+    described = sum(1 for key in library.cosmic_keys if library.has_metadata(key))
+    report.good("images", f"{usable} usable in {folder}, {described} with titles and credits")

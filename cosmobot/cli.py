@@ -1,0 +1,122 @@
+"""Command line: `cosmobot [run]`, `cosmobot migrate`, `cosmobot check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+
+import peewee
+from loguru import logger
+from telegram.error import InvalidToken, NetworkError
+
+from cosmobot import __version__
+from cosmobot.config import DATABASE_URL, TOKEN, ConfigError, Settings, load_settings
+from cosmobot.database import apply_migrations, open_database
+from cosmobot.logs import configure_logging
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    ERROR = 1
+    CONFIG_ERROR = 2
+
+
+def run(settings: Settings) -> ExitStatus:
+    """Apply pending migrations, then long-poll Telegram until stopped."""
+    from cosmobot.app import build_application, run_application
+
+    settings.require_token()
+    _prepare_database(settings)
+    application = build_application(settings)
+    logger.info("Starting cosmobot {}, Bot API at {}", __version__, settings.api_url)
+    try:
+        run_application(application)
+    except InvalidToken:
+        logger.error("Telegram rejected the bot token (token rejected): check {}", TOKEN)
+        return ExitStatus.CONFIG_ERROR
+    except NetworkError as error:
+        logger.error("Cannot reach the Bot API at {}: {}", settings.api_url, error)
+        return ExitStatus.ERROR
+    return ExitStatus.OK
+
+
+def migrate(settings: Settings) -> ExitStatus:
+    """Apply pending database migrations and exit."""
+    applied = _prepare_database(settings)
+    print(f"Applied: {', '.join(applied)}" if applied else "The database is up to date.")
+    return ExitStatus.OK
+
+
+def check(settings: Settings) -> ExitStatus:
+    """Check configuration, database and every image; print a report."""
+    from cosmobot.check import run_checks
+
+    report = run_checks(settings)
+    print(report.render())
+    if not report.config_ok:
+        return ExitStatus.CONFIG_ERROR
+    return ExitStatus.OK if report.ok else ExitStatus.ERROR
+
+
+def _prepare_database(settings: Settings) -> list[str]:
+    try:
+        open_database(settings.database_url)
+        return apply_migrations()
+    except peewee.OperationalError as error:
+        raise DatabaseUnavailable(f"Cannot open the database in {DATABASE_URL}: {error}") from None
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database named in the settings cannot be opened or migrated."""
+
+
+COMMANDS: dict[str, Callable[[Settings], ExitStatus]] = {
+    "run": run,
+    "migrate": migrate,
+    "check": check,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser, one subcommand per entry of COMMANDS."""
+    parser = argparse.ArgumentParser(
+        prog="cosmobot",
+        description="A Telegram bot that sends cosmic images instantly. "
+        "Settings come from COSMOBOT_* environment variables or a .env file.",
+    )
+    parser.add_argument("--version", action="version", version=f"cosmobot {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="{run,migrate,check}")
+    for name, command in COMMANDS.items():
+        summary = command.__doc__.splitlines()[0]
+        subparsers.add_parser(name, help=summary, description=summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command named in argv and return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        return _config_error(error)
+    configure_logging(settings.log_level, settings.secrets)
+    try:
+        return COMMANDS[args.command or "run"](settings)
+    except ConfigError as error:
+        return _config_error(error)
+    except DatabaseUnavailable as error:
+        logger.error("{}", error)
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        return ExitStatus.OK
+    except Exception:
+        logger.exception("cosmobot stopped on an unexpected error")
+        return ExitStatus.ERROR
+
+
+def _config_error(error: ConfigError) -> ExitStatus:
+    # One plain line, no traceback: the message names the variable to fix.
+    print(f"cosmobot: {error}", file=sys.stderr)
+    return ExitStatus.CONFIG_ERROR

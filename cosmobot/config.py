@@ -1,0 +1,129 @@
+"""Settings: one frozen object built from the environment (and `.env`) in one place."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+from playhouse.db_url import schemes as database_schemes
+
+TOKEN = "COSMOBOT_TOKEN"
+DATABASE_URL = "COSMOBOT_DATABASE_URL"
+ASSETS_DIR = "COSMOBOT_ASSETS_DIR"
+API_URL = "COSMOBOT_API_URL"
+LOG_LEVEL = "COSMOBOT_LOG_LEVEL"
+
+DEFAULT_DATABASE_URL = "sqlite:///cosmobot.db"
+DEFAULT_ASSETS_DIR = "assets/images"
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_LOG_LEVEL = "INFO"
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+# Telegram tokens are "<bot id>:<secret>"; checking the shape catches pasted quotes and spaces.
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything cosmobot reads from its environment."""
+
+    token: str | None
+    database_url: str = DEFAULT_DATABASE_URL
+    assets_dir: Path = Path(DEFAULT_ASSETS_DIR)
+    api_url: str = DEFAULT_API_URL
+    log_level: str = DEFAULT_LOG_LEVEL
+
+    def __repr__(self) -> str:
+        # The token is a secret: keep it out of reprs, tracebacks and logs.
+        shown = "set" if self.token else "unset"
+        return (
+            f"Settings(token=<{shown}>, database_url={redact_url(self.database_url)!r}, "
+            f"assets_dir={str(self.assets_dir)!r}, api_url={self.api_url!r}, "
+            f"log_level={self.log_level!r})"
+        )
+
+    def require_token(self) -> str:
+        """Return the token, or raise ConfigError saying which variable to set."""
+        if not self.token:
+            raise ConfigError(f"{TOKEN} is not set: put the token from @BotFather in it")
+        return self.token
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never be written to a log."""
+        values = [self.token, database_password(self.database_url)]
+        return tuple(value for value in values if value)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from a `.env` file and the environment; real variables win."""
+    values: dict[str, str | None] = {}
+    if env_file is not None and env_file.is_file():
+        values.update(dotenv_values(env_file))
+    values.update(os.environ if environ is None else environ)
+
+    def read(name: str, default: str) -> str:
+        value = (values.get(name) or "").strip()
+        return value or default
+
+    settings = Settings(
+        token=read(TOKEN, "") or None,
+        database_url=read(DATABASE_URL, DEFAULT_DATABASE_URL),
+        assets_dir=Path(read(ASSETS_DIR, DEFAULT_ASSETS_DIR)).expanduser(),
+        api_url=read(API_URL, DEFAULT_API_URL),
+        log_level=read(LOG_LEVEL, DEFAULT_LOG_LEVEL).upper(),
+    )
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Raise ConfigError for the first malformed setting."""
+    if settings.token is not None and not TOKEN_PATTERN.match(settings.token):
+        raise ConfigError(
+            f"{TOKEN} does not look like a bot token (expected digits, a colon, then letters)"
+        )
+    if not _is_database_url(settings.database_url):
+        raise ConfigError(
+            f"{DATABASE_URL} is not a database URL this bot understands: "
+            f"use sqlite:///path.db or postgresql://user:password@host:5432/name"
+        )
+    api = urlparse(settings.api_url)
+    if api.scheme not in ("http", "https") or not api.netloc:
+        raise ConfigError(f"{API_URL} must be an http(s) URL such as {DEFAULT_API_URL}")
+    if settings.log_level not in LOG_LEVELS:
+        raise ConfigError(f"{LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}")
+
+
+def _is_database_url(url: str) -> bool:
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 -- raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parsed.scheme in database_schemes
+
+
+def database_password(url: str) -> str | None:
+    """Return the password embedded in a database URL, if any."""
+    try:
+        return urlparse(url).password
+    except ValueError:
+        return None
+
+
+def redact_url(url: str) -> str:
+    """Return the database URL with its password masked, for reports."""
+    password = database_password(url)
+    return url.replace(f":{password}@", ":***@") if password else url

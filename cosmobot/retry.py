@@ -1,0 +1,67 @@
+"""Retrying Bot API calls through Telegram's transient faults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from loguru import logger
+from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 8.0
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed call may succeed if simply tried again later."""
+    # BadRequest subclasses NetworkError in PTB, but repeating a bad request cannot help.
+    return isinstance(error, RetryAfter) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    )
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Return how long Telegram asked us to wait, whichever type PTB reports it in."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that the type will become timedelta; we accept both already.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _wait(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, RetryAfter):
+        return retry_after_seconds(error)
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_SECONDS * 2 ** (state.attempt_number - 1))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    delay = state.next_action.sleep if state.next_action else 0
+    logger.warning(
+        "Telegram call failed ({}: {}); retry {} of {} in {:.1f}s",
+        type(error).__name__, error, state.attempt_number, MAX_ATTEMPTS - 1, delay,
+    )
+
+
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """Await call(), retrying 429s after retry_after and network faults with backoff."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        wait=_wait,
+        stop=stop_after_attempt(MAX_ATTEMPTS),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable: tenacity either returns or re-raises")

@@ -1,0 +1,88 @@
+"""Everything the bot says, in English and Russian, chosen by the user's Telegram language."""
+
+from __future__ import annotations
+
+from telegram import User
+
+from cosmobot.metadata import ImageMeta
+
+ENGLISH, RUSSIAN = "en", "ru"
+LANGUAGES = (ENGLISH, RUSSIAN)
+CAPTION_LIMIT = 1024
+
+TEXTS: dict[str, dict[str, str]] = {
+    ENGLISH: {
+        "start": (
+            "Hello, {name}! I send pictures of the cosmos: nebulae, galaxies, planets "
+            "and star clusters.\n\nTap the button below, or send /cosmic whenever you "
+            "want another view of the sky."
+        ),
+        "help": (
+            "/cosmic — a random cosmic image, with a button for the next one\n"
+            "/start — what this bot does\n"
+            "/help — this message\n\n"
+            "Every picture comes with its title and credit."
+        ),
+        "show_cosmos": "Show me the cosmos",
+        "another": "Another one",
+        "no_images": (
+            "No images are installed yet. Whoever runs this bot can add some to its "
+            "assets folder; please come back later."
+        ),
+        "try_again": "Telegram is not answering right now. Please try again in a minute.",
+        "went_wrong": "Sorry, something went wrong on our side. Please try again.",
+        "credit": "Image: {credit}",
+        "command_cosmic": "A random cosmic image",
+        "command_start": "What this bot does",
+        "command_help": "How to use the bot",
+    },
+    RUSSIAN: {
+        "start": (
+            "Привет, {name}! Я присылаю снимки космоса: туманности, галактики, планеты "
+            "и звёздные скопления.\n\nНажмите кнопку ниже или отправьте /cosmic, когда "
+            "захочется ещё одного вида на небо."
+        ),
+        "help": (
+            "/cosmic — случайное космическое изображение и кнопка для следующего\n"
+            "/start — что умеет этот бот\n"
+            "/help — это сообщение\n\n"
+            "У каждой картинки есть название и автор."
+        ),
+        "show_cosmos": "Покажи космос",
+        "another": "Ещё одно",
+        "no_images": (
+            "Изображения ещё не установлены. Владелец бота может добавить их в папку "
+            "с ресурсами; загляните позже."
+        ),
+        "try_again": "Telegram сейчас не отвечает. Попробуйте ещё раз через минуту.",
+        "went_wrong": "Простите, у нас что-то пошло не так. Попробуйте ещё раз.",
+        "credit": "Изображение: {credit}",
+        "command_cosmic": "Случайное космическое изображение",
+        "command_start": "Что умеет бот",
+        "command_help": "Как пользоваться ботом",
+    },
+}
+
+
+def language_of(user: User | None) -> str:
+    """Pick the language for a user: Russian for `ru*` language codes, else English."""
+    code = (user.language_code or "") if user else ""
+    return RUSSIAN if code.lower().startswith(RUSSIAN) else ENGLISH
+
+
+def text(language: str, key: str, **values: str) -> str:
+    """Return the text for key in language, with values filled in."""
+    template = TEXTS.get(language, TEXTS[ENGLISH])[key]
+    return template.format(**values) if values else template
+
+
+def caption(meta: ImageMeta, language: str) -> str:
+    """Return an image caption: its title, then its credit, within Telegram's limit."""
+    credit = text(language, "credit", credit=meta.credit) if meta.credit else ""
+    # The credit is what a licence asks us to show, so a long title gives way, not the credit.
+    credit = credit[:CAPTION_LIMIT]
+    room = CAPTION_LIMIT - len(credit) - (1 if credit else 0)
+    title = meta.title(language)
+    if len(title) > room:
+        title = title[: max(0, room - 1)].rstrip() + "…" if room > 0 else ""
+    return "\n".join(part for part in (title, credit) if part)

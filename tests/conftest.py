@@ -1,0 +1,106 @@
+"""Shared fixtures: databases, asset folders, log capture, the fake Bot API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import peewee
+import pytest
+from loguru import logger
+from playhouse.db_url import connect
+
+from cosmobot import sender
+from cosmobot.assets import AssetLibrary
+from cosmobot.database import apply_migrations, open_database
+from tests.factories import TOKEN, make_assets
+from tests.fakebotapi import FakeBotApi
+
+POSTGRES_URL = os.environ.get("COSMOBOT_TEST_POSTGRES_URL")
+
+
+def _postgres_url() -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if os.environ.get("CI"):
+        pytest.fail("COSMOBOT_TEST_POSTGRES_URL must be set in CI: PostgreSQL tests may not skip")
+    pytest.skip("set COSMOBOT_TEST_POSTGRES_URL to run the PostgreSQL variant")
+
+
+def _drop_all(db: peewee.Database) -> None:
+    cascade = " CASCADE" if isinstance(db, peewee.PostgresqlDatabase) else ""
+    for table in db.get_tables():
+        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"{cascade}')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> Iterator[str]:
+    """A database URL, once for SQLite and once for a real, emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        yield "sqlite:///:memory:"
+        return
+    url = _postgres_url()
+    db = connect(url)
+    _drop_all(db)
+    db.close()
+    yield url
+    db = connect(url)
+    _drop_all(db)
+    db.close()
+
+
+@pytest.fixture
+def empty_db(database_url: str) -> Iterator[peewee.Database]:
+    """An open, empty database bound to the models' proxy."""
+    db = open_database(database_url)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def db(empty_db: peewee.Database) -> peewee.Database:
+    """A database with every migration applied."""
+    apply_migrations()
+    return empty_db
+
+
+@pytest.fixture
+def memory_db() -> Iterator[peewee.Database]:
+    """A migrated in-memory SQLite database."""
+    db = open_database("sqlite:///:memory:")
+    apply_migrations()
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def assets_root(tmp_path: Path) -> Path:
+    """An assets root holding two small cosmic images."""
+    return make_assets(tmp_path / "assets", ("orion.jpg", "andromeda.png"))
+
+
+@pytest.fixture
+def library(assets_root: Path) -> Iterator[AssetLibrary]:
+    """A scanned library the sender uses for the test."""
+    library = AssetLibrary(assets_root)
+    library.scan()
+    sender.configure(library)
+    yield library
+    sender.configure(AssetLibrary(Path("assets/images")))
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    """Every loguru line written during the test (DEBUG and up), formatted."""
+    lines: list[str] = []
+    handler = logger.add(lines.append, level="DEBUG", format="{level} {message}")
+    yield lines
+    logger.remove(handler)
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotApi]:
+    """A fake Bot API on 127.0.0.1 that knows the test token."""
+    with FakeBotApi([TOKEN]) as api:
+        yield api

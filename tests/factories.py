@@ -1,0 +1,24 @@
+"""Small builders for test data: image files and an asset folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+TOKEN = "123456789:AAHfakeTestTokenForCosmobot0000000000"
+OTHER_TOKEN = "987654321:AAHanotherFakeTokenForCosmobot00000000"
+
+
+def make_image(path: Path, size: tuple[int, int] = (64, 48), colour=(20, 30, 90), fmt=None) -> Path:
+    """Write a small solid-colour image; the format follows the suffix unless fmt is given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path, fmt)
+    return path
+
+
+def make_assets(root: Path, names: tuple[str, ...] = ("orion.jpg",)) -> Path:
+    """Create an assets root with the named images in its cosmic folder."""
+    for index, name in enumerate(names):
+        make_image(root / "cosmic" / name, colour=(10 + index * 20, 20, 80))
+    return root

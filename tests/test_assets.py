@@ -1,0 +1,139 @@
+"""The image library: scanning, key safety, fingerprints, rescans and metadata."""
+
+import os
+
+import pytest
+
+from cosmobot import photo
+from cosmobot.assets import AssetLibrary
+from cosmobot.metadata import ImageMeta
+from tests.factories import make_assets, make_image
+
+
+def scanned(root):
+    library = AssetLibrary(root)
+    library.scan()
+    return library
+
+
+def test_scan_finds_images_recursively_with_posix_keys(tmp_path):
+    make_assets(tmp_path, ("orion.jpg", "deep/sky/m31.png", "ring.webp"))
+    assert scanned(tmp_path).cosmic_keys == [
+        "cosmic/deep/sky/m31.png", "cosmic/orion.jpg", "cosmic/ring.webp",
+    ]
+
+
+def test_bad_files_are_skipped_with_one_warning_each(tmp_path, log_lines):
+    make_assets(tmp_path, ("good.jpg",))
+    cosmic = tmp_path / "cosmic"
+    (cosmic / "notes.txt").write_text("not a picture")
+    (cosmic / "empty.jpg").write_bytes(b"")
+    truncated = make_image(tmp_path / "full.jpg", size=(200, 200))
+    (cosmic / "truncated.jpg").write_bytes(truncated.read_bytes()[:-200])
+    (cosmic / "credits.toml").write_text("")
+    (cosmic / ".hidden.jpg").write_text("junk")
+    library = scanned(tmp_path)
+    assert library.cosmic_keys == ["cosmic/good.jpg"]
+    warnings = [line for line in log_lines if line.startswith("WARNING")]
+    assert len(warnings) == 3
+    for name in ("notes.txt", "empty.jpg", "truncated.jpg"):
+        assert sum(name in line for line in warnings) == 1
+
+
+def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
+    make_assets(tmp_path, ("a.jpg", "b.jpg"))
+    real_open = photo.Image.open
+
+    def open_or_deny(path, *args, **kwargs):
+        # chmod cannot lock out root, who runs CI; so deny the read the way the OS would.
+        if str(path).endswith("b.jpg"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(photo.Image, "open", open_or_deny)
+    assert scanned(tmp_path).cosmic_keys == ["cosmic/a.jpg"]
+
+
+def test_missing_folder_means_no_images_and_a_hint(tmp_path, log_lines):
+    library = scanned(tmp_path / "nowhere")
+    assert library.cosmic_keys == []
+    assert library.random_cosmic_key() is None
+    assert any("put .jpg, .png or .webp files in" in line for line in log_lines)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["../secret.jpg", "cosmic/../../secret.jpg", "/etc/passwd", "cosmic\\..\\x.jpg", "",
+     "cosmic/missing.jpg", "cosmic"],
+)
+def test_unsafe_or_missing_keys_resolve_to_none(tmp_path, key):
+    make_image(tmp_path / "secret.jpg")
+    root = make_assets(tmp_path / "assets")
+    assert AssetLibrary(root).resolve(key) is None
+
+
+def test_symlink_pointing_outside_the_root_is_refused(tmp_path):
+    outside = make_image(tmp_path / "outside.jpg")
+    root = make_assets(tmp_path / "assets", ("inside.jpg",))
+    (root / "cosmic" / "escape.jpg").symlink_to(outside)
+    library = scanned(root)
+    assert library.resolve("cosmic/escape.jpg") is None
+    assert library.cosmic_keys == ["cosmic/inside.jpg"]
+
+
+def test_symlink_inside_the_root_is_fine(tmp_path):
+    root = make_assets(tmp_path, ("inside.jpg",))
+    (root / "cosmic" / "alias.jpg").symlink_to(root / "cosmic" / "inside.jpg")
+    assert scanned(root).resolve("cosmic/alias.jpg") == (root / "cosmic" / "inside.jpg").resolve()
+
+
+def test_random_key_avoids_the_previous_one_when_it_can(tmp_path):
+    library = scanned(make_assets(tmp_path, ("a.jpg", "b.jpg")))
+    assert {library.random_cosmic_key(exclude="cosmic/a.jpg") for _ in range(20)} == {
+        "cosmic/b.jpg"
+    }
+    only = scanned(make_assets(tmp_path / "one", ("solo.jpg",)))
+    assert only.random_cosmic_key(exclude="cosmic/solo.jpg") == "cosmic/solo.jpg"
+
+
+def test_rescan_notices_added_and_removed_files(tmp_path):
+    library = scanned(make_assets(tmp_path, ("a.jpg",)))
+    assert library.rescan_if_changed() is False
+    make_image(tmp_path / "cosmic" / "b.jpg")
+    assert library.rescan_if_changed() is True
+    assert library.cosmic_keys == ["cosmic/a.jpg", "cosmic/b.jpg"]
+    (tmp_path / "cosmic" / "a.jpg").unlink()
+    assert library.rescan_if_changed() is True
+    assert library.cosmic_keys == ["cosmic/b.jpg"]
+
+
+def test_fingerprint_follows_the_content(tmp_path):
+    library = scanned(make_assets(tmp_path, ("a.jpg",)))
+    path = tmp_path / "cosmic" / "a.jpg"
+    before = library.fingerprint(path)
+    assert before == library.fingerprint(path)
+    make_image(path, colour=(250, 0, 0))
+    os.utime(path, ns=(1, 1))  # a different mtime, as any rewrite gives
+    assert library.fingerprint(path) != before
+
+
+def test_metadata_comes_from_every_toml_sidecar(tmp_path, log_lines):
+    make_assets(tmp_path, ("orion.jpg", "mine.jpg", "plain_old-file.jpg"))
+    cosmic = tmp_path / "cosmic"
+    (cosmic / "credits.toml").write_text(
+        '["orion.jpg"]\ntitle.en = "Orion Nebula"\ntitle.ru = "Туманность Ориона"\n'
+        'credit = "NASA"\nlicense = "Public domain"\nsource = "Hubble"\n',
+        encoding="utf-8",
+    )
+    (cosmic / "my-images.toml").write_text('["mine.jpg"]\ntitle = "My sky"\n')
+    (cosmic / "broken.toml").write_text("[[[ nope")
+    library = scanned(tmp_path)
+    assert library.metadata("cosmic/orion.jpg").title("ru") == "Туманность Ориона"
+    assert library.metadata("cosmic/orion.jpg").credit == "NASA"
+    assert library.metadata("cosmic/mine.jpg").title("ru") == "My sky"
+    assert library.metadata("cosmic/plain_old-file.jpg") == ImageMeta(
+        titles={"en": "Plain old file"}
+    )
+    assert library.has_metadata("cosmic/orion.jpg")
+    assert not library.has_metadata("cosmic/plain_old-file.jpg")
+    assert sum("broken.toml" in line for line in log_lines) == 1

@@ -1,0 +1,68 @@
+"""`cosmobot check`: a readable report, and an exit status that tells the truth."""
+
+import pytest
+
+from cosmobot.cli import ExitStatus, main
+from tests.factories import TOKEN, make_assets, make_image
+
+
+@pytest.fixture
+def workdir(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COSMOBOT_TOKEN", TOKEN)
+    monkeypatch.setenv("COSMOBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("COSMOBOT_ASSETS_DIR", str(tmp_path / "assets"))
+    monkeypatch.delenv("COSMOBOT_API_URL", raising=False)
+    monkeypatch.delenv("COSMOBOT_LOG_LEVEL", raising=False)
+    return tmp_path
+
+
+def test_all_is_well_after_migrate(workdir, capsys):
+    make_assets(workdir / "assets", ("a.jpg", "b.png"))
+    (workdir / "assets" / "cosmic" / "credits.toml").write_text('["a.jpg"]\ntitle = "A"\n')
+    assert main(["migrate"]) == ExitStatus.OK
+    assert main(["check"]) == ExitStatus.OK
+    out = capsys.readouterr().out
+    assert "2 usable" in out and "1 with titles and credits" in out
+    assert out.strip().endswith("All is well.")
+
+
+def test_pending_migrations_and_bad_images_fail(workdir, capsys):
+    make_assets(workdir / "assets", ("a.jpg",))
+    (workdir / "assets" / "cosmic" / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    assert main(["check"]) == ExitStatus.ERROR
+    out = capsys.readouterr().out
+    assert "1 migration(s) pending" in out
+    assert "broken.jpg: not a readable image" in out
+    assert "2 problem(s) found." in out
+
+
+def test_corrupt_pixels_are_found_by_a_full_decode(workdir, capsys):
+    make_image(workdir / "assets" / "cosmic" / "a.jpg")
+    # A valid header and a valid end marker, but garbage between: only decoding tells.
+    header = make_image(workdir / "x.png", size=(300, 300)).read_bytes()[:60]
+    (workdir / "assets" / "cosmic" / "damaged.png").write_bytes(header + b"\x00" * 50 + b"IEND")
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.ERROR
+    assert "damaged.png: not a readable image" in capsys.readouterr().out
+
+
+def test_oversized_images_are_noted_not_failed(workdir, capsys):
+    make_image(workdir / "assets" / "cosmic" / "huge.jpg", size=(9000, 2000))
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.OK
+    assert "will be downscaled for upload" in capsys.readouterr().out
+
+
+def test_no_images_says_where_to_put_them(workdir, capsys):
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.ERROR
+    assert f"no images in {workdir / 'assets' / 'cosmic'}" in capsys.readouterr().out
+
+
+def test_missing_token_is_a_configuration_error(workdir, monkeypatch, capsys):
+    monkeypatch.delenv("COSMOBOT_TOKEN")
+    make_assets(workdir / "assets")
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.CONFIG_ERROR
+    assert "COSMOBOT_TOKEN is not set" in capsys.readouterr().out

@@ -1,0 +1,164 @@
+"""End to end: the real Application long-polls the fake Bot API over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosmobot.config import Settings
+from tests.botrunner import BotThread
+from tests.factories import TOKEN, make_assets
+
+ALICE, BORIS = 1001, 1002
+
+
+@pytest.fixture
+def settings(tmp_path, fake_api):
+    return Settings(
+        token=TOKEN,
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        assets_dir=make_assets(tmp_path / "assets", ("orion.jpg",)),
+        api_url=fake_api.base_url,
+    )
+
+
+@pytest.fixture
+def bot(settings, fake_api):
+    with BotThread(settings, fake_api) as running:
+        yield running
+
+
+def photos(fake_api, chat_id):
+    return [message for message in fake_api.sent_to(chat_id) if "photo" in message]
+
+
+def texts(fake_api, chat_id):
+    return [message["text"] for message in fake_api.sent_to(chat_id) if "text" in message]
+
+
+def test_start_greets_and_offers_a_button(bot, fake_api):
+    fake_api.push_text(ALICE, "/start", first_name="Ada")
+    message = fake_api.wait_until(lambda: fake_api.sent_to(ALICE))[0]
+    assert message["text"].startswith("Hello, Ada!")
+    button = message["reply_markup"]["inline_keyboard"][0][0]
+    assert button == {"text": "Show me the cosmos", "callback_data": "cosmic"}
+
+
+def test_help_lists_the_commands(bot, fake_api):
+    fake_api.push_text(ALICE, "/help")
+    reply = fake_api.wait_until(lambda: texts(fake_api, ALICE))[0]
+    for command in ("/cosmic", "/start", "/help"):
+        assert command in reply
+
+
+def test_command_menu_is_set_at_startup_in_both_languages(bot, fake_api):
+    assert [c["command"] for c in fake_api.commands()] == ["cosmic", "start", "help"]
+    russian = fake_api.commands(language_code="ru")
+    assert russian[0]["description"] == "Случайное космическое изображение"
+
+
+def test_two_cosmic_requests_make_one_upload(bot, fake_api):
+    for expected in (1, 2):
+        fake_api.push_text(ALICE, "/cosmic")
+        fake_api.wait_until(lambda n=expected: len(photos(fake_api, ALICE)) == n)
+    assert len(fake_api.uploads()) == 1
+    assert len(fake_api.file_id_sends()) == 1
+    first, second = photos(fake_api, ALICE)
+    assert first["photo"][-1]["file_id"] == second["photo"][-1]["file_id"]
+    button = second["reply_markup"]["inline_keyboard"][0][0]
+    assert button == {"text": "Another one", "callback_data": "cosmic"}
+
+
+def test_another_one_button_sends_the_next_image(tmp_path, fake_api, settings):
+    make_assets(settings.assets_dir, ("orion.jpg", "vela.jpg"))
+    with BotThread(settings, fake_api):
+        fake_api.push_text(ALICE, "/cosmic")
+        fake_api.wait_until(lambda: photos(fake_api, ALICE))
+        for pressed in range(1, 4):
+            fake_api.push_callback(ALICE, "cosmic")
+            fake_api.wait_until(lambda n=pressed: len(photos(fake_api, ALICE)) == n + 1)
+    assert len(fake_api.calls("answerCallbackQuery")) == 3
+    captions = [message["caption"] for message in photos(fake_api, ALICE)]
+    # "Another one" never repeats the image just shown when there is another.
+    assert all(a != b for a, b in zip(captions, captions[1:]))
+
+
+def test_revoked_file_id_is_recovered_with_one_upload(bot, fake_api, settings):
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: photos(fake_api, ALICE))
+    old_id = photos(fake_api, ALICE)[0]["photo"][-1]["file_id"]
+    fake_api.revoke_all()
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 2)
+    assert len(fake_api.uploads()) == 2  # the first send, and exactly one recovery
+    rejected = [call for call in fake_api.file_id_sends() if call.status == 400]
+    assert [call.params["photo"] for call in rejected] == [old_id]
+    assert photos(fake_api, ALICE)[1]["photo"][-1]["file_id"] != old_id
+    # ... and the new id is cached: the next send is by file_id again.
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 3)
+    assert len(fake_api.uploads()) == 2
+
+
+def test_twenty_concurrent_requests_make_one_upload(bot, fake_api):
+    fake_api.upload_bandwidth = 200_000  # a slow uplink keeps the first upload in flight
+    chats = range(2000, 2020)
+    for chat_id in chats:
+        fake_api.push_text(chat_id, "/cosmic")
+    fake_api.wait_until(lambda: all(photos(fake_api, chat) for chat in chats), timeout=30)
+    assert len(fake_api.uploads()) == 1
+    assert len(fake_api.file_id_sends()) == 19
+
+
+def test_slow_upload_does_not_delay_another_user(bot, fake_api):
+    fake_api.upload_bandwidth = 200  # bytes/s: this upload takes seconds
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: fake_api.calls("sendPhoto"))
+    fake_api.push_text(BORIS, "/help")
+    fake_api.wait_until(lambda: texts(fake_api, BORIS))
+    assert photos(fake_api, ALICE) == []  # Boris was answered while Alice's upload ran
+    fake_api.wait_until(lambda: photos(fake_api, ALICE), timeout=30)
+
+
+def test_no_images_installed_gets_a_plain_answer(tmp_path, fake_api, settings):
+    empty = Settings(**{**settings.__dict__, "assets_dir": tmp_path / "nothing-here"})
+    with BotThread(empty, fake_api):
+        fake_api.push_text(ALICE, "/cosmic")
+        reply = fake_api.wait_until(lambda: texts(fake_api, ALICE))[0]
+    assert reply.startswith("No images are installed yet.")
+
+
+def test_rate_limit_is_waited_out(bot, fake_api):
+    fake_api.fail_next("sendPhoto", status=429, retry_after=1)
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: photos(fake_api, ALICE))
+    first, second = fake_api.calls("sendPhoto")
+    assert first.status == 429 and second.status == 200
+    assert second.timestamp - first.timestamp >= 1.0
+
+
+def test_server_errors_are_retried(bot, fake_api):
+    fake_api.fail_next("sendPhoto", status=502, times=1)
+    fake_api.drop_next("sendPhoto", times=1)
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: photos(fake_api, ALICE))
+    assert len(fake_api.uploads()) >= 2 and len(photos(fake_api, ALICE)) == 1
+
+
+def test_persistent_failure_tells_the_user_to_try_again(bot, fake_api):
+    fake_api.fail_next("sendPhoto", status=500, times=10)
+    fake_api.push_text(ALICE, "/cosmic")
+    reply = fake_api.wait_until(lambda: texts(fake_api, ALICE), timeout=20)[0]
+    assert reply == "Telegram is not answering right now. Please try again in a minute."
+    assert len(fake_api.calls("sendPhoto")) == 4  # bounded: no endless retry
+    # The polling loop survived: the bot still answers.
+    fake_api.push_text(ALICE, "/help")
+    fake_api.wait_until(lambda: len(texts(fake_api, ALICE)) == 2)
+
+
+def test_blocked_user_does_not_stop_the_bot(bot, fake_api):
+    fake_api.block(ALICE)
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: [c for c in fake_api.calls("sendPhoto") if c.status == 403])
+    fake_api.push_text(BORIS, "/cosmic")
+    fake_api.wait_until(lambda: photos(fake_api, BORIS))
+    assert not [c for c in fake_api.calls("sendMessage") if c.params.get("chat_id") == ALICE]

@@ -1,0 +1,61 @@
+"""Logging: stdlib records reach loguru, and the token never reaches a log line."""
+
+import io
+import logging
+
+import pytest
+from loguru import logger
+
+from cosmobot.logs import REDACTED, configure_logging
+from tests.factories import TOKEN
+
+SECRET_HALF = TOKEN.split(":")[1]
+
+
+@pytest.fixture
+def stream():
+    out = io.StringIO()
+    configure_logging("DEBUG", [TOKEN], stream=out)
+    yield out
+    logger.remove()
+
+
+def test_token_in_a_message_is_redacted(stream):
+    logger.info("calling https://api.telegram.org/bot{}/getMe", TOKEN)
+    assert TOKEN not in stream.getvalue()
+    assert f"/bot{REDACTED}/getMe" in stream.getvalue()
+
+
+def test_secret_half_alone_is_redacted(stream):
+    logger.debug("secret part is {}", SECRET_HALF)
+    assert SECRET_HALF not in stream.getvalue()
+
+
+def test_token_in_a_traceback_is_redacted(stream):
+    try:
+        raise RuntimeError(f"The token `{TOKEN}` was rejected by the server.")
+    except RuntimeError:
+        logger.exception("startup failed")
+    text = stream.getvalue()
+    assert "RuntimeError" in text and "rejected by the server" in text
+    assert SECRET_HALF not in text
+
+
+def test_stdlib_loggers_are_routed_and_redacted(stream):
+    logging.getLogger("httpx").debug("HTTP Request: POST https://x/bot%s/getUpdates", TOKEN)
+    logging.getLogger("telegram.ext.Application").warning("odd: %s", TOKEN)
+    text = stream.getvalue()
+    assert "getUpdates" in text and "odd: " in text
+    assert SECRET_HALF not in text
+
+
+def test_chatty_libraries_are_quiet_at_info():
+    out = io.StringIO()
+    configure_logging("INFO", [TOKEN], stream=out)
+    try:
+        logging.getLogger("httpx").info("HTTP Request: POST /getUpdates")
+        logging.getLogger("telegram.ext.Application").info("Application started")
+    finally:
+        logger.remove()
+    assert "getUpdates" not in out.getvalue()
+    assert "Application started" in out.getvalue()

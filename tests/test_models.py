@@ -1,0 +1,69 @@
+"""The ImageAsset model and its queries, on SQLite and PostgreSQL."""
+
+import datetime as dt
+
+from cosmobot.models import ImageAsset
+
+
+def store(key="cosmic/orion.jpg", file_id="AgAC-first", bot_id=1, fingerprint="f1"):
+    ImageAsset.store(key, file_id, f"uniq-{file_id}", bot_id, fingerprint).execute()
+    return ImageAsset.lookup(key)
+
+
+def test_store_inserts_a_row(db):
+    row = store()
+    assert (row.file_id, row.file_unique_id, row.bot_id, row.fingerprint) == (
+        "AgAC-first", "uniq-AgAC-first", 1, "f1",
+    )
+    assert isinstance(row.created_at, dt.datetime)
+
+
+def test_store_again_replaces_the_row_in_place(db):
+    first = store()
+    second = store(file_id="AgAC-second", bot_id=2, fingerprint="f2")
+    assert ImageAsset.select().count() == 1
+    assert (second.id, second.file_id, second.bot_id) == (first.id, "AgAC-second", 2)
+    assert second.created_at == first.created_at
+    assert second.refreshed_at >= first.refreshed_at
+
+
+def test_store_is_one_statement(db):
+    store()
+    queries = []
+    real_execute = db.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        queries.append(sql)
+        return real_execute(sql, params, *args, **kwargs)
+
+    db.execute_sql = counting
+    try:
+        store(file_id="AgAC-third")
+    finally:
+        del db.execute_sql
+    writes = [sql for sql in queries if sql.lstrip().upper().startswith("INSERT")]
+    assert len(writes) == 1 and "ON CONFLICT" in writes[0].upper()
+
+
+def test_forget_only_drops_the_id_it_names(db):
+    store()
+    assert ImageAsset.forget("cosmic/orion.jpg", "AgAC-someone-elses").execute() == 0
+    assert ImageAsset.lookup("cosmic/orion.jpg") is not None
+    assert ImageAsset.forget("cosmic/orion.jpg", "AgAC-first").execute() == 1
+    assert ImageAsset.lookup("cosmic/orion.jpg") is None
+
+
+def test_a_row_is_valid_only_for_its_bot_and_content(db):
+    row = store(bot_id=7, fingerprint="abc")
+    assert row.is_valid_for(7, "abc")
+    assert not row.is_valid_for(8, "abc")
+    assert not row.is_valid_for(7, "changed")
+
+
+def test_database_fills_timestamps_itself(db):
+    db.execute_sql(
+        "INSERT INTO image_assets (asset_key, file_id, file_unique_id, bot_id, fingerprint) "
+        "VALUES ('cosmic/raw.jpg', 'x', 'y', 1, 'f')"
+    )
+    row = ImageAsset.lookup("cosmic/raw.jpg")
+    assert row.created_at is not None and row.refreshed_at is not None

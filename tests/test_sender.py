@@ -1,0 +1,137 @@
+"""The sender against the fake Bot API through a real telegram.Bot: the file_id cache rules."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+import pytest_asyncio
+from telegram import Bot
+from telegram.error import BadRequest
+
+from cosmobot import jobs, sender
+from cosmobot.models import ImageAsset
+from tests.factories import OTHER_TOKEN, TOKEN, make_image
+from tests.fakebotapi import FakeBotApi
+
+pytestmark = pytest.mark.asyncio
+CHAT = 4242
+KEY = "cosmic/orion.jpg"
+
+
+@pytest.fixture
+def two_bots_api():
+    with FakeBotApi([TOKEN, OTHER_TOKEN]) as api:
+        yield api
+
+
+@pytest_asyncio.fixture
+async def bot(two_bots_api):
+    async with Bot(TOKEN, base_url=two_bots_api.base_url) as bot:
+        yield bot
+
+
+@pytest.fixture
+def api(two_bots_api):
+    return two_bots_api
+
+
+def counts(api):
+    return len(api.uploads()), len(api.file_id_sends())
+
+
+async def test_miss_uploads_and_stores_the_largest_size(db, library, bot, api):
+    message = await sender.send_image(bot, CHAT, KEY, caption="Orion")
+    assert counts(api) == (1, 0)
+    row = ImageAsset.lookup(KEY)
+    assert row.file_id == message.photo[-1].file_id
+    assert row.file_unique_id == message.photo[-1].file_unique_id
+    assert row.bot_id == bot.id
+    assert row.fingerprint == library.fingerprint(library.resolve(KEY))
+    assert api.uploads()[0].params["caption"] == "Orion"
+
+
+async def test_hit_sends_by_file_id(db, library, bot, api):
+    await sender.send_image(bot, CHAT, KEY)
+    message = await sender.send_image(bot, CHAT, KEY)
+    assert counts(api) == (1, 1)
+    assert api.file_id_sends()[0].params["photo"] == ImageAsset.lookup(KEY).file_id
+    assert message.photo[-1].file_id == ImageAsset.lookup(KEY).file_id
+
+
+async def test_a_file_id_of_another_bot_is_not_used(db, library, bot, api):
+    async with Bot(OTHER_TOKEN, base_url=api.base_url) as other:
+        await sender.send_image(other, CHAT, KEY)
+    await sender.send_image(bot, CHAT, KEY)
+    assert counts(api) == (2, 0)  # never offered the other bot's id to Telegram
+    assert ImageAsset.lookup(KEY).bot_id == bot.id
+    assert ImageAsset.select().count() == 1
+
+
+async def test_changed_file_content_is_uploaded_again(db, library, bot, api):
+    await sender.send_image(bot, CHAT, KEY)
+    path = library.resolve(KEY)
+    make_image(path, colour=(200, 100, 0))
+    os.utime(path, ns=(10**18, 10**18))
+    await sender.send_image(bot, CHAT, KEY)
+    assert counts(api) == (2, 0)
+    assert ImageAsset.lookup(KEY).fingerprint == library.fingerprint(path)
+
+
+async def test_stale_file_id_is_replaced_in_the_same_call(db, library, bot, api):
+    first = await sender.send_image(bot, CHAT, KEY)
+    api.revoke(first.photo[-1].file_id)
+    message = await sender.send_image(bot, CHAT, KEY)
+    assert message is not None and message.photo[-1].file_id != first.photo[-1].file_id
+    assert counts(api) == (2, 1)
+    assert ImageAsset.lookup(KEY).file_id == message.photo[-1].file_id
+
+
+async def test_other_bad_requests_keep_the_cached_row(db, library, bot, api):
+    await sender.send_image(bot, CHAT, KEY)
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await sender.send_image(bot, CHAT, KEY, caption="x" * 2000)
+    assert ImageAsset.lookup(KEY) is not None
+    assert counts(api) == (1, 1)
+
+
+async def test_concurrent_first_sends_make_one_upload(db, library, bot, api):
+    api.upload_bandwidth = 100_000
+    messages = await asyncio.gather(*(sender.send_image(bot, CHAT + n, KEY) for n in range(20)))
+    assert all(messages)
+    assert counts(api) == (1, 19)
+    assert len({m.photo[-1].file_id for m in messages}) == 1
+
+
+@pytest.mark.parametrize("key", ["../outside.jpg", "/etc/hostname", "cosmic/missing.jpg"])
+async def test_keys_outside_the_root_or_missing_send_nothing(db, library, bot, api, key):
+    make_image(library.root.parent / "outside.jpg")
+    assert await sender.send_image(bot, CHAT, key) is None
+    assert api.calls("sendPhoto") == []
+
+
+async def test_oversized_image_is_fitted_and_cached_under_the_original_key(db, library, bot, api):
+    make_image(library.root / "cosmic" / "huge.jpg", size=(9000, 2500))
+    library.scan()
+    message = await sender.send_image(bot, CHAT, "cosmic/huge.jpg")
+    assert message is not None and api.uploads()[0].status == 200
+    assert message.photo[-1].width + message.photo[-1].height <= 10_000
+    assert ImageAsset.lookup("cosmic/huge.jpg") is not None
+
+
+async def test_send_random_cosmic_and_empty_library(db, library, bot, api, tmp_path):
+    message = await sender.send_random_cosmic(bot, CHAT, caption="hi")
+    assert message is not None and message.caption == "hi"
+    empty = type(library)(tmp_path / "empty")
+    empty.scan()
+    sender.configure(empty)
+    assert sender.random_cosmic_key() is None
+    assert await sender.send_random_cosmic(bot, CHAT) is None
+
+
+async def test_rescan_job_picks_up_new_images(library):
+    assert sender.random_cosmic_key(exclude=None) in library.cosmic_keys
+    make_image(library.root / "cosmic" / "new.jpg")
+    await jobs.rescan_assets(context=None)
+    assert "cosmic/new.jpg" in sender.library().cosmic_keys
