@@ -912,7 +912,7 @@ def _centaurus(rng, w, h):
     warp = 0.05 * np.tanh(u / 0.15) - 0.03 * u
     n = fbm(rng, w, h, 0.05 * w, 7, 0.62)
     lane = np.exp(-((v - warp) / (0.055 + 0.02 * np.abs(u) / 0.3)) ** 2) * smoothstep(0.42, 0.2, np.abs(u))
-    tau = lane * 3.5 * np.exp(0.7 * n) * (0.6 + 0.4 * np.cos(u * 60 + n))
+    tau = lane * 3.0 * np.exp(0.6 * n) * (0.75 + 0.25 * np.cos(u * 25 + 0.5 * n))
     young = lane * smoothstep(0.5, 1.5, n) * 0.02
     img = img * extinction(tau)
     img += young[:, :, None] * rgb(1.0, 0.45, 0.6)
@@ -927,13 +927,13 @@ def _edge_on(rng, w, h):
     u = (X * math.cos(a) + Y * math.sin(a)) / w
     z = (-X * math.sin(a) + Y * math.cos(a)) / w
     n = fbm(rng, w, h, 0.06 * w, 7, 0.6, aspect=3)
-    disk = np.exp(-np.abs(u) / 0.12) / np.cosh(z / 0.012) ** 2
-    thick = np.exp(-np.abs(u) / 0.14) / np.cosh(z / 0.035) ** 2 * 0.3
-    bulge = sersic(np.sqrt(u ** 2 + (z / 0.7) ** 2), 0.03, 2.0) * 0.25
+    disk = np.exp(-np.abs(u) / 0.13) / np.cosh(z / 0.018) ** 2
+    thick = np.exp(-np.abs(u) / 0.15) / np.cosh(z / 0.05) ** 2 * 0.35
+    bulge = sersic(np.sqrt(u ** 2 + (z / 0.7) ** 2), 0.04, 2.0) * 0.3
     light = disk[:, :, None] * rgb(0.85, 0.85, 0.95) + thick[:, :, None] * OLD + bulge[:, :, None] * BULGE
-    lane = np.exp(-((z - 0.002) / 0.006) ** 2) * np.exp(-np.abs(u) / 0.2) * smoothstep(0.45, 0.3, np.abs(u))
-    tau = lane * 6.0 * np.exp(0.8 * n) + 0.8 * smoothstep(1.0, 2.0, n) * np.exp(-(z / 0.02) ** 2) * disk ** 0.2
-    img += light * 0.12 * extinction(tau)
+    lane = np.exp(-((z - 0.003) / 0.009) ** 2) * np.exp(-np.abs(u) / 0.2) * smoothstep(0.45, 0.3, np.abs(u))
+    tau = lane * 5.0 * (0.55 + 0.45 * np.exp(0.5 * n)) + 0.8 * smoothstep(1.0, 2.0, n) * np.exp(-(z / 0.02) ** 2) * disk ** 0.2
+    img += light * 0.3 * extinction(tau)
     img += foreground_stars(rng, w, h, 30)
     return tonemap(img, rng, stretch=40, sat=1.1)
 
@@ -943,9 +943,9 @@ def _sombrero(rng, w, h):
     img = galaxy_scene(rng, w, h)
     X, Y = grid(w, h)
     a = -0.1
-    u = (X * math.cos(a) + Y * math.sin(a)) / w
-    v = (-X * math.sin(a) + Y * math.cos(a)) / w
-    ci = 0.12
+    u = (X * math.cos(a) + Y * math.sin(a)) / (1.25 * w)
+    v = (-X * math.sin(a) + Y * math.cos(a)) / (1.25 * w)
+    ci = 0.14
     yp = v / ci
     r = np.sqrt(u * u + yp * yp)
     n = fbm(rng, w, h, 0.04 * w, 7, 0.6, aspect=4)
@@ -954,8 +954,8 @@ def _sombrero(rng, w, h):
     ring = np.exp(-((r - 0.26) / 0.05) ** 2) * np.exp(0.5 * n)
     light = bulge[:, :, None] * rgb(1.0, 0.84, 0.66) + disk[:, :, None] * OLD + (ring * 0.15)[:, :, None] * rgb(1.0, 0.9, 0.8)
     near = smoothstep(-0.002, 0.004, v)
-    tau = ring * 3.5 * (0.5 + 0.5 * smoothstep(-1, 1, n))
-    img += light * 0.12 * extinction(tau * (0.1 + 0.9 * near))
+    tau = ring * 3.5 * (0.75 + 0.25 * smoothstep(-1, 1, n))
+    img += light * 0.3 * extinction(tau * (0.1 + 0.9 * near))
     img += globular_swarm(rng, w, h, 0.5 * w, 0.5 * h, 700, 0.05 * w, 0.8)
     img += foreground_stars(rng, w, h, 30)
     return tonemap(img, rng, stretch=30, sat=1.1)
@@ -1021,6 +1021,6 @@ def _cluster_lensing(rng, w, h):
         dth = np.angle(np.exp(1j * (th - t0)))
         arcs += np.exp(-((rr - r0 * h) / wd) ** 2) * np.exp(-(dth / span) ** 2)
     knots = np.exp(0.8 * fbm(rng, w, h, 0.01 * w, 4, 0.6))
-    img += (arcs * knots * 0.05)[:, :, None] * rgb(0.55, 0.7, 1.0)
+    img += (arcs * knots * 0.15)[:, :, None] * rgb(0.55, 0.7, 1.0)
     img += foreground_stars(rng, w, h, 15)
     return tonemap(img, rng, stretch=40, sat=1.15)

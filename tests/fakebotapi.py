@@ -75,7 +75,10 @@ class Call:
 
 
 class FakeBotApi:
-    """Telegram Bot API stand-in serving one or more bot tokens on a free local port."""
+    """Telegram Bot API stand-in serving one or more bot tokens on a free local port.
+
+    Every public method and attribute may be used from any thread while the server runs.
+    """
 
     def __init__(self, tokens: str | Iterable[str], *, usernames: Iterable[str] | None = None,
                  strict_chats: bool = False) -> None:
@@ -288,7 +291,10 @@ class FakeBotApi:
 
     def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0,
                    interval: float = 0.01) -> Any:
-        """Block until `predicate()` is truthy and return its value (not from the bot's loop)."""
+        """Block until `predicate()` is truthy and return its value.
+
+        It blocks the calling thread, so never call it on the thread whose loop runs the bot.
+        """
         deadline = time.monotonic() + timeout
         while not (value := predicate()):
             if time.monotonic() >= deadline:
