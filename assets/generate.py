@@ -1024,3 +1024,569 @@ def _cluster_lensing(rng, w, h):
     img += (arcs * knots * 0.15)[:, :, None] * rgb(0.55, 0.7, 1.0)
     img += foreground_stars(rng, w, h, 15)
     return tonemap(img, rng, stretch=40, sat=1.15)
+
+
+# ---------------------------------------------------------------------------
+# planets and moons
+# ---------------------------------------------------------------------------
+
+def unit(v):
+    v = np.asarray(v, F32)
+    return v / np.linalg.norm(v)
+
+
+def body_matrix(tilt=0.0, tip=0.0, spin=0.0):
+    """Rotation taking body coordinates (y = spin axis) to view coordinates
+    (x right, y up, z towards the viewer).  Angles in degrees."""
+    a, b, c = (math.radians(t) for t in (tilt, tip, spin))
+    Ry = np.array([[math.cos(c), 0, math.sin(c)], [0, 1, 0], [-math.sin(c), 0, math.cos(c)]], F32)
+    Rx = np.array([[1, 0, 0], [0, math.cos(b), -math.sin(b)], [0, math.sin(b), math.cos(b)]], F32)
+    Rz = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]], F32)
+    return Rz @ Rx @ Ry
+
+
+class Sphere:
+    def __init__(self, w, h, cx, cy, R, M):
+        self.w, self.h, self.cx, self.cy, self.R, self.M = w, h, cx, cy, R, M
+        yy, xx = np.mgrid[0:h, 0:w].astype(F32)
+        self.X = (xx + 0.5 - cx) / R
+        self.Y = -(yy + 0.5 - cy) / R
+        rr = self.X ** 2 + self.Y ** 2
+        self.rad = np.sqrt(rr)
+        self.alpha = np.clip((1 - self.rad) * R + 0.5, 0, 1).astype(F32)
+        self.Z = np.sqrt(np.clip(1 - rr, 0, 1)).astype(F32)
+        N = np.stack([self.X, self.Y, self.Z], -1)
+        N /= np.maximum(np.linalg.norm(N, axis=-1, keepdims=True), 1e-6)
+        self.N = N
+        B = N @ M  # body coordinates (M is orthonormal: inverse = transpose)
+        self.lat = np.arcsin(np.clip(B[..., 1], -1, 1))
+        self.lon = np.arctan2(B[..., 0], B[..., 2])
+
+    def tex(self, T):
+        th, tw = T.shape[:2]
+        x = (self.lon / (2 * math.pi) + 0.5) * (tw - 1)
+        y = (0.5 - self.lat / math.pi) * (th - 1)
+        if T.ndim == 2:
+            return sample(T, x, y)
+        return np.stack([sample(T[..., c], x, y) for c in range(T.shape[2])], -1)
+
+    def ndl(self, L):
+        return self.N @ unit(L)
+
+
+def band_profile(rng, n_bands=18, sharp=1.0):
+    """1-D random banding as a function of latitude in [-pi/2, pi/2]."""
+    lat = np.linspace(-math.pi / 2, math.pi / 2, 2048)
+    v = np.zeros_like(lat)
+    for k, amp in ((n_bands * 0.5, 1.0), (n_bands, 0.6), (n_bands * 2.2, 0.3), (n_bands * 5, 0.12)):
+        g = rng.standard_normal(int(k) + 3)
+        v += amp * np.interp(np.linspace(0, len(g) - 1, lat.size), np.arange(len(g)), g)
+    v = np.tanh(v * sharp)
+    v = (v - v.min()) / (v.max() - v.min())
+    return lat, v
+
+
+def gas_giant_texture(rng, palette, n_bands=18, turb=0.035, storms=(), TW=2048, TH=1024, sharp=1.2,
+                      detail=0.12):
+    lat_p, prof = band_profile(rng, n_bands, sharp)
+    lon = np.linspace(-math.pi, math.pi, TW, dtype=F32)[None, :]
+    lat = np.linspace(math.pi / 2, -math.pi / 2, TH, dtype=F32)[:, None]
+    lon = np.broadcast_to(lon, (TH, TW))
+    lat = np.broadcast_to(lat, (TH, TW))
+    n = warped_fbm(rng, TW, TH, TH / 5, 8, 0.3, 0.55, aspect=3.0)
+    shear = np.interp(lat, lat_p, np.gradient(prof)) * 400
+    latw = lat + turb * n * (0.4 + np.abs(shear).clip(0, 1.5))
+    storm_col = np.zeros((TH, TW), F32)
+    lonw = lon.copy()
+    for lo0, la0, rs, swirl, strength in storms:
+        dx = np.angle(np.exp(1j * (lon - lo0))) * math.cos(la0)
+        dy = latw - la0
+        d2 = (dx / (rs * 1.7)) ** 2 + (dy / rs) ** 2
+        ang = swirl * np.exp(-d2 * 1.5)
+        ca, sa = np.cos(ang), np.sin(ang)
+        rx = dx * ca - dy * sa * 1.7
+        ry = dx * sa / 1.7 + dy * ca
+        latw = np.where(d2 < 6, la0 + ry, latw)
+        lonw = np.where(d2 < 6, lo0 + rx / max(math.cos(la0), 0.2), lonw)
+        storm_col += strength * np.exp(-d2 * 2.0)
+    t = np.interp(latw, lat_p, prof)
+    col = lerp_palette(t, palette)
+    fine = fbm(rng, TW, TH, TH / 30, 6, 0.6, aspect=5.0)
+    col *= (1 + detail * fine)[:, :, None]
+    return col.astype(F32), storm_col
+
+
+def ring_profile(rng, n=1024, gaps=((0.62, 0.03),), base=0.7):
+    x = np.linspace(0, 1, n)
+    v = np.zeros(n)
+    for k, amp in ((8, 0.5), (30, 0.3), (120, 0.25), (400, 0.15)):
+        g = rng.standard_normal(k + 2)
+        v += amp * np.interp(np.linspace(0, k + 1, n), np.arange(k + 2), g)
+    op = np.clip(base + 0.35 * v, 0.02, 1.0)
+    for c, wd in gaps:
+        op *= 1 - 0.92 * np.exp(-((x - c) / wd) ** 2)
+    op *= smoothstep(0, 0.04, x) * smoothstep(1, 0.9, x)
+    return x, op
+
+
+def render_planet(w, h, *, cx, cy, R, M, albedo, L, limb=0.3, atmo=None, atmo_w=0.04,
+                  rings=None, bg=None, night=None, spec=None, crescent_glow=0.0, shadow_from=None):
+    """Composite a lit sphere (+ optional rings) over ``bg``.  ``albedo`` is HxWx3 sampled on the
+    sphere; ``rings`` = (r_in, r_out, profile_x, profile_op, colour)."""
+    sp = Sphere(w, h, cx, cy, R, M)
+    Lv = unit(L)
+    ndl = sp.ndl(Lv)
+    lit = np.clip(ndl, 0, None) ** 0.9 * smoothstep(-0.02, 0.08, ndl)
+    mu = sp.Z
+    shade = lit * (0.35 + 0.65 * mu ** limb) if limb else lit
+    if rings is not None:
+        r_in, r_out, px, pop, rcol = rings
+        Nr = M @ np.array([0, 1, 0], F32)  # ring plane normal = spin axis
+        # shadow of the rings on the planet
+        S = sp.N
+        denom = float(Lv @ Nr)
+        if abs(denom) > 1e-3:
+            t = -(S @ Nr) / denom
+            P = S + t[..., None] * Lv
+            rp = np.linalg.norm(P, axis=-1)
+            opac = np.interp((rp - r_in) / (r_out - r_in), px, pop, left=0, right=0)
+            shade = shade * (1 - 0.85 * opac * (t > 0))
+    col = albedo * shade[..., None]
+    if spec is not None:
+        Hh = unit(Lv + np.array([0, 0, 1], F32))
+        ndh = np.clip(sp.N @ Hh, 0, 1)
+        col += (spec * ndh ** 60 * (ndl > 0))[..., None] * 0.6
+    if night is not None:
+        col += night * smoothstep(0.05, -0.15, ndl)[..., None]
+    if atmo is not None:
+        # haze inside the limb and a thin glow outside it
+        rim_in = (1 - mu) ** 3 * smoothstep(-0.25, 0.3, ndl)
+        col += rim_in[..., None] * atmo * 0.6
+    out = bg.copy() if bg is not None else np.zeros((h, w, 3), F32)
+    planet_rgb = col
+    a = sp.alpha[..., None]
+    if atmo is not None or crescent_glow:
+        d = np.clip(sp.rad - 1, 0, None)
+        nx, ny = sp.X / np.maximum(sp.rad, 1e-6), sp.Y / np.maximum(sp.rad, 1e-6)
+        edge_lit = smoothstep(-0.35, 0.4, nx * Lv[0] + ny * Lv[1] + 0.3 * Lv[2])
+        fwd = np.clip(-Lv[2], 0, 1)
+        glow = np.exp(-d / atmo_w) * (sp.rad >= 1) * (edge_lit * (1 + 4 * fwd * crescent_glow))
+        ac = atmo if atmo is not None else rgb(0.8, 0.85, 1.0)
+        out += glow[..., None] * ac * 0.5
+    if rings is None:
+        return out * (1 - a) + planet_rgb * a
+    # ring geometry (orthographic view along -z)
+    X, Y = sp.X, sp.Y
+    zr = -(X * Nr[0] + Y * Nr[1]) / (Nr[2] if abs(Nr[2]) > 1e-4 else 1e-4)
+    P = np.stack([X, Y, zr], -1)
+    rr = np.linalg.norm(P, axis=-1)
+    op = np.interp((rr - r_in) / (r_out - r_in), px, pop, left=0, right=0).astype(F32)
+    # planet shadow on the rings
+    b = P @ Lv
+    c = rr ** 2 - 1
+    disc = b * b - c
+    in_shadow = (b < 0) & (disc > 0)
+    closest = np.sqrt(np.clip(c - b * b, 0, None))
+    sh = np.where(b < 0, smoothstep(0.97, 1.03, closest), 1.0)
+    lit_side = abs(float(Nr @ Lv))
+    same_side = (float(Nr @ Lv) * float(Nr[2])) > 0
+    rbright = (0.25 + 0.75 * lit_side) if same_side else 0.35 * lit_side + 0.05
+    tcol = np.interp((rr - r_in) / (r_out - r_in), [0, 0.5, 1], [0.75, 1.0, 0.85])
+    ring_rgb = (op * sh * rbright * tcol)[..., None] * rcol
+    ring_a = np.clip(op * 0.95, 0, 1)[..., None]
+    front = (zr > sp.Z) | (sp.rad >= 1)
+    behind_planet = out * (1 - ring_a) + ring_rgb * ring_a
+    behind_planet = behind_planet * (1 - a) + planet_rgb * a
+    over_planet = out * (1 - a) + planet_rgb * a
+    over_planet = over_planet * (1 - ring_a) + ring_rgb * ring_a
+    return np.where(front[..., None], over_planet, behind_planet)
+
+
+def faint_sky(rng, w, h, n=1500):
+    return star_field(rng, w, h, n, fmin=0.02, fmax=4, alpha=1.6, glow=0.4)
+
+
+JUPITER = [(0.0, (0.55, 0.38, 0.25)), (0.3, (0.80, 0.62, 0.45)), (0.55, (0.93, 0.86, 0.74)),
+           (0.75, (0.75, 0.55, 0.38)), (1.0, (0.98, 0.95, 0.88))]
+SATURN = [(0.0, (0.70, 0.60, 0.42)), (0.4, (0.86, 0.77, 0.58)), (0.7, (0.93, 0.86, 0.68)),
+          (1.0, (0.98, 0.93, 0.80))]
+NEPTUNE = [(0.0, (0.12, 0.25, 0.65)), (0.5, (0.22, 0.42, 0.85)), (0.85, (0.40, 0.60, 0.95)),
+           (1.0, (0.85, 0.92, 1.0))]
+URANUS = [(0.0, (0.55, 0.78, 0.80)), (0.6, (0.65, 0.86, 0.88)), (1.0, (0.78, 0.93, 0.93))]
+
+
+@image("banded-gas-giant-storm", 1301, (1600, 1200))
+def _jupiter(rng, w, h):
+    tex, storm = gas_giant_texture(rng, JUPITER, 20, 0.035, storms=[(0.4, -0.38, 0.09, 2.5, 1.0),
+                                                                    (-0.9, 0.55, 0.04, 2.0, 0.3)])
+    tex = tex * (1 - 0.4 * storm[..., None]) + storm[..., None] * rgb(0.75, 0.35, 0.2) * 0.4
+    sp = Sphere(w, h, 0.5 * w, 0.5 * h, 0.44 * h, body_matrix(-8, 8, 0))
+    alb = sp.tex(tex)
+    img = render_planet(w, h, cx=0.5 * w, cy=0.5 * h, R=0.44 * h, M=body_matrix(-8, 8, 0), albedo=alb,
+                        L=(-0.55, 0.25, 0.8), limb=0.35, bg=faint_sky(rng, w, h), atmo=rgb(0.5, 0.45, 0.4),
+                        atmo_w=0.01)
+    return tonemap(img * 0.9, rng, stretch=2.0, sat=1.05, grain=0.004)
+
+
+@image("ringed-planet-dawn", 1302)
+def _saturn(rng, w, h):
+    M = body_matrix(-18, 22, 0)
+    tex, _ = gas_giant_texture(rng, SATURN, 14, 0.02, sharp=0.8, detail=0.06)
+    cx, cy, R = 0.5 * w, 0.52 * h, 0.26 * h
+    alb = Sphere(w, h, cx, cy, R, M).tex(tex)
+    px, pop = ring_profile(rng, gaps=((0.62, 0.025), (0.9, 0.008)))
+    img = render_planet(w, h, cx=cx, cy=cy, R=R, M=M, albedo=alb, L=(0.75, 0.35, 0.45), limb=0.3,
+                        rings=(1.25, 2.35, px, pop, rgb(0.92, 0.84, 0.70)), bg=faint_sky(rng, w, h, 1200))
+    return tonemap(img, rng, stretch=2.0, sat=1.05, grain=0.004)
+
+
+@image("ice-giant-blue", 1303, (1400, 1400))
+def _neptune(rng, w, h):
+    M = body_matrix(10, 15, 0)
+    tex, storm = gas_giant_texture(rng, NEPTUNE, 10, 0.02, storms=[(0.3, -0.35, 0.07, 1.5, 1.0)], sharp=0.7,
+                                   detail=0.05)
+    tex = tex * (1 - 0.6 * storm[..., None])
+    # bright high-altitude cirrus streaks
+    cir = smoothstep(1.2, 2.2, fbm(rng, 2048, 1024, 60, 6, 0.5, aspect=8.0))
+    tex = tex + cir[..., None] * rgb(0.9, 0.95, 1.0) * 0.7
+    cx = cy = 0.5 * w
+    R = 0.36 * w
+    alb = Sphere(w, h, cx, cy, R, M).tex(tex)
+    img = render_planet(w, h, cx=cx, cy=cy, R=R, M=M, albedo=alb, L=(-0.6, 0.3, 0.75), limb=0.6,
+                        atmo=rgb(0.35, 0.55, 1.0), atmo_w=0.02, bg=faint_sky(rng, w, h, 1500))
+    return tonemap(img, rng, stretch=2.0, sat=1.05, grain=0.004)
+
+
+@image("tilted-ice-giant-rings", 1304)
+def _uranus(rng, w, h):
+    M = body_matrix(75, 25, 0)
+    tex, _ = gas_giant_texture(rng, URANUS, 6, 0.01, sharp=0.5, detail=0.03)
+    cx, cy, R = 0.5 * w, 0.5 * h, 0.25 * h
+    alb = Sphere(w, h, cx, cy, R, M).tex(tex)
+    x = np.linspace(0, 1, 1024)
+    pop = np.zeros_like(x)
+    for c, wd, a in ((0.1, 0.004, 0.5), (0.3, 0.003, 0.4), (0.45, 0.004, 0.5), (0.62, 0.003, 0.4),
+                     (0.95, 0.012, 0.8)):
+        pop += a * np.exp(-((x - c) / wd) ** 2)
+    pop += 0.05 * smoothstep(0, 0.2, x) * smoothstep(1, 0.9, x)
+    img = render_planet(w, h, cx=cx, cy=cy, R=R, M=M, albedo=alb, L=(-0.3, 0.5, 0.8), limb=0.5,
+                        atmo=rgb(0.5, 0.8, 0.85), atmo_w=0.02,
+                        rings=(1.6, 2.1, x, np.clip(pop, 0, 1), rgb(0.7, 0.72, 0.75)),
+                        bg=faint_sky(rng, w, h, 2500))
+    return tonemap(img, rng, stretch=2.5, sat=1.05, grain=0.004)
+
+
+@image("gas-giant-crescent", 1305)
+def _crescent_giant(rng, w, h):
+    M = body_matrix(20, 10, 0)
+    tex, _ = gas_giant_texture(rng, SATURN, 16, 0.03, sharp=1.0)
+    cx, cy, R = 0.62 * w, 0.62 * h, 0.7 * h
+    alb = Sphere(w, h, cx, cy, R, M).tex(tex)
+    img = render_planet(w, h, cx=cx, cy=cy, R=R, M=M, albedo=alb, L=(-0.75, 0.45, -0.48), limb=0.2,
+                        atmo=rgb(1.0, 0.8, 0.55), atmo_w=0.008, crescent_glow=1.0,
+                        bg=star_field(rng, w, h, 5000, fmin=0.03, fmax=10, alpha=1.5))
+    return tonemap(img * 1.6, rng, stretch=3.0, sat=1.1, grain=0.004)
+
+
+def crater_field(rng, sp, n, amin, amax, slope=2.0, depth=0.25, fresh=0.6, mask=None):
+    """Height field (in units of R) of ``n`` craters on the visible hemisphere of ``sp``."""
+    h, w = sp.X.shape
+    H = np.zeros((h, w), F32)
+    R = sp.R
+    u = rng.random(n)
+    a = amin * (amax / amin) ** (u ** slope)  # many small, few large
+    v = rng.normal(size=(n, 3))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    v[:, 2] = np.abs(v[:, 2])
+    for (cxv, cyv, czv), ai in zip(v, a):
+        if czv < -0.1:
+            continue
+        px = sp.cx + cxv * R
+        py = sp.cy - cyv * R
+        rad = int(ai * R * 1.8) + 3
+        x0, x1 = max(0, int(px) - rad), min(w, int(px) + rad + 1)
+        y0, y1 = max(0, int(py) - rad), min(h, int(py) + rad + 1)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        N = sp.N[y0:y1, x0:x1]
+        d = np.arccos(np.clip(N @ np.array([cxv, cyv, czv], F32), -1, 1)) / ai
+        f = fresh * rng.random() + (1 - fresh) * 0.3
+        bowl = np.where(d < 1, (d ** 2 - 1) * depth, 0)
+        rim = 0.35 * depth * np.exp(-((d - 1) / 0.22) ** 2)
+        ej = 0.05 * depth * np.exp(-(d - 1) * 2.5) * (d > 1)
+        peak = 0.25 * depth * np.exp(-(d / 0.18) ** 2) * (ai > amax * 0.3)
+        H[y0:y1, x0:x1] += ai * f * (bowl + rim + ej + peak) * sp.alpha[y0:y1, x0:x1]
+    return H
+
+
+def bumped_shade(sp, H, L, strength=1.0):
+    gy, gx = np.gradient(H * sp.R)
+    n = sp.N.copy()
+    n[..., 0] -= strength * gx
+    n[..., 1] += strength * gy
+    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-6)
+    return n @ unit(L)
+
+
+def rocky_body(rng, w, h, *, cx, cy, R, L, M, albedo_tex, craters=600, amin=0.006, amax=0.22,
+               depth=0.25, bump=1.0, bg=None, crater_mask_tex=None):
+    sp = Sphere(w, h, cx, cy, R, M)
+    alb = sp.tex(albedo_tex)
+    H = crater_field(rng, sp, craters, amin, amax, depth=depth)
+    if crater_mask_tex is not None:
+        H *= sp.tex(crater_mask_tex)
+    ndl = bumped_shade(sp, H, L, bump)
+    base = sp.ndl(L)
+    lit = np.clip(ndl, 0, None) * smoothstep(-0.08, 0.05, base)
+    # lunar-like surfaces show little limb darkening (Lommel-Seeliger blend)
+    mu = np.clip(sp.Z, 1e-3, 1)
+    mu0 = np.clip(base, 0, 1)
+    ls = 2 * mu0 / (mu0 + mu + 1e-3)
+    shade = lit * (0.5 + 0.5 * ls)
+    col = alb * shade[..., None]
+    out = bg if bg is not None else np.zeros((h, w, 3), F32)
+    a = sp.alpha[..., None]
+    return out * (1 - a) + col * a
+
+
+def surface_tex(rng, palette, scale=200, TW=2048, TH=1024, contrast=1.0, pers=0.6):
+    n = fbm(rng, TW, TH, scale, 9, pers)
+    return lerp_palette(0.5 + 0.25 * contrast * n, palette), n
+
+
+@image("cratered-grey-moon", 1401, (1400, 1400))
+def _grey_moon(rng, w, h):
+    tex, n = surface_tex(rng, [(0, (0.42, 0.41, 0.40)), (1, (0.78, 0.77, 0.75))], 300)
+    maria = smoothstep(0.3, 0.9, fbm(rng, 2048, 1024, 350, 5, 0.5))
+    tex = tex * (1 - 0.55 * maria[..., None])
+    img = rocky_body(rng, w, h, cx=0.5 * w, cy=0.5 * h, R=0.43 * w, L=(0.85, 0.15, 0.45),
+                     M=body_matrix(0, 5, 0), albedo_tex=tex, craters=1400, amax=0.18, depth=0.15, bump=0.8,
+                     crater_mask_tex=1 - 0.6 * maria, bg=faint_sky(rng, w, h, 600))
+    return tonemap(img * 1.1, rng, stretch=1.5, sat=0.9, grain=0.004)
+
+
+@image("crescent-moon-craters", 1402)
+def _crescent_moon(rng, w, h):
+    tex, n = surface_tex(rng, [(0, (0.50, 0.46, 0.42)), (1, (0.80, 0.76, 0.70))], 250)
+    img = rocky_body(rng, w, h, cx=0.42 * w, cy=0.55 * h, R=0.45 * w, L=(-0.92, 0.25, -0.1),
+                     M=body_matrix(20, -10, 0), albedo_tex=tex, craters=2200, amax=0.12, depth=0.35,
+                     bump=1.6, bg=star_field(rng, w, h, 3000, fmin=0.03, fmax=10, alpha=1.5))
+    return tonemap(img * 1.2, rng, stretch=2.0, sat=0.9, grain=0.004)
+
+
+@image("icy-moon-cracks", 1403, (1400, 1400))
+def _europa(rng, w, h):
+    TW, TH = 2048, 1024
+    tex, n = surface_tex(rng, [(0, (0.72, 0.62, 0.52)), (0.5, (0.88, 0.84, 0.78)), (1, (0.96, 0.95, 0.93))], 250)
+    lines = np.zeros((TH, TW), F32)
+    for k in range(5):
+        f = fbm(rng, TW, TH, 300, 5, 0.5, aspect=rng.uniform(0.5, 3))
+        lines = np.maximum(lines, ridged(f * 2.5, 30.0) * rng.uniform(0.5, 1.0))
+    chaos = smoothstep(1.0, 1.8, fbm(rng, TW, TH, 120, 6, 0.6))
+    tex = tex * (1 - 0.55 * lines[..., None] * rgb(0.3, 0.6, 0.8)) * (1 - 0.3 * chaos[..., None] * rgb(0.2, 0.5, 0.7))
+    img = rocky_body(rng, w, h, cx=0.5 * w, cy=0.5 * h, R=0.42 * w, L=(-0.5, 0.35, 0.8),
+                     M=body_matrix(-5, 12, 0), albedo_tex=tex, craters=40, amax=0.05, depth=0.15,
+                     bg=faint_sky(rng, w, h, 800))
+    return tonemap(img, rng, stretch=1.5, sat=1.0, grain=0.004)
+
+
+@image("sulfur-volcanic-moon", 1404, (1400, 1400))
+def _io(rng, w, h):
+    TW, TH = 2048, 1024
+    tex, n = surface_tex(rng, [(0, (0.78, 0.58, 0.22)), (0.5, (0.92, 0.82, 0.40)), (0.8, (0.95, 0.92, 0.65)),
+                               (1, (0.85, 0.88, 0.70))], 200, contrast=1.3)
+    spots = np.zeros((TH, TW), F32)
+    halo = np.zeros((TH, TW), F32)
+    yy, xx = np.mgrid[0:TH, 0:TW].astype(F32)
+    for _ in range(45):
+        x0, y0 = rng.uniform(0, TW), rng.uniform(TH * 0.15, TH * 0.85)
+        s = rng.uniform(4, 18)
+        d2 = ((xx - x0) * 0.7) ** 2 + (yy - y0) ** 2
+        spots = np.maximum(spots, np.exp(-d2 / (s * s)))
+        halo = np.maximum(halo, np.exp(-d2 / (s * s * 12)) * rng.uniform(0.3, 1))
+    pol = smoothstep(0.6, 1.3, np.abs(np.linspace(-1, 1, TH)))[:, None] * np.ones((1, TW))
+    tex = tex * (1 - 0.45 * halo[..., None] * rgb(0.2, 0.6, 0.9))
+    tex = tex * (1 - 0.85 * spots[..., None]) + spots[..., None] * rgb(0.18, 0.07, 0.04)
+    tex = tex * (1 - 0.4 * pol[..., None] * rgb(0.3, 0.4, 0.5))
+    img = rocky_body(rng, w, h, cx=0.5 * w, cy=0.5 * h, R=0.42 * w, L=(0.55, 0.3, 0.78),
+                     M=body_matrix(3, 5, 0), albedo_tex=tex, craters=0, bg=faint_sky(rng, w, h, 800))
+    return tonemap(img, rng, stretch=1.5, sat=1.05, grain=0.004)
+
+
+@image("ocean-world-clouds", 1405, (1400, 1400))
+def _ocean_world(rng, w, h):
+    TW, TH = 2048, 1024
+    lat = np.linspace(90, -90, TH)[:, None] * np.ones((1, TW))
+    land_n = fbm(rng, TW, TH, 260, 9, 0.55)
+    land = smoothstep(0.15, 0.25, land_n)
+    dry = smoothstep(0.2, 0.8, fbm(rng, TW, TH, 200, 6, 0.55) + np.cos(np.radians(lat) * 2 + 0.3) * 0.3)
+    tex = lerp_palette(0.5 + 0.2 * fbm(rng, TW, TH, 60, 6, 0.6), [(0, (0.10, 0.22, 0.10)), (1, (0.30, 0.36, 0.18))])
+    desert = rgb(0.70, 0.56, 0.38)
+    tex = tex * (1 - dry[..., None]) + desert * dry[..., None] * (0.85 + 0.15 * fbm(rng, TW, TH, 40, 5, 0.6)[..., None])
+    ocean = lerp_palette(smoothstep(-0.2, 0.2, land_n), [(0, (0.02, 0.06, 0.20)), (1, (0.04, 0.16, 0.32))])
+    tex = ocean * (1 - land[..., None]) + tex * land[..., None]
+    ice = smoothstep(68, 74, np.abs(lat) + 4 * fbm(rng, TW, TH, 80, 5, 0.6))
+    tex = tex * (1 - ice[..., None]) + ice[..., None] * rgb(0.92, 0.94, 0.97)
+    cl = warped_fbm(rng, TW, TH, 120, 9, 0.25, 0.62, aspect=2.0)
+    band = 0.6 * np.cos(np.radians(lat) * 3) ** 2
+    clouds = smoothstep(0.2, 1.4, cl + band * 0.5) * 0.95
+    tex = tex * (1 - clouds[..., None]) + clouds[..., None] * rgb(0.95, 0.96, 0.98)
+    M = body_matrix(-15, 20, 30)
+    cx = cy = 0.5 * w
+    R = 0.4 * w
+    sp = Sphere(w, h, cx, cy, R, M)
+    alb = sp.tex(tex)
+    spec = sp.tex((1 - land) * (1 - ice)) * (1 - sp.tex(clouds))
+    img = render_planet(w, h, cx=cx, cy=cy, R=R, M=M, albedo=alb, L=(0.7, 0.25, 0.65), limb=0.15,
+                        atmo=rgb(0.35, 0.55, 1.0), atmo_w=0.025, spec=spec * 0.5, bg=faint_sky(rng, w, h, 900))
+    return tonemap(img, rng, stretch=2.0, sat=1.1, grain=0.004)
+
+
+@image("red-desert-planet", 1406)
+def _mars(rng, w, h):
+    TW, TH = 2048, 1024
+    tex, n = surface_tex(rng, [(0, (0.35, 0.16, 0.08)), (0.45, (0.62, 0.32, 0.16)), (0.7, (0.78, 0.48, 0.28)),
+                               (1, (0.85, 0.62, 0.42))], 220, contrast=1.2)
+    lat = np.linspace(90, -90, TH)[:, None] * np.ones((1, TW))
+    cap = smoothstep(76, 80, lat + 3 * fbm(rng, TW, TH, 60, 5, 0.6))
+    tex = tex * (1 - cap[..., None]) + cap[..., None] * rgb(0.95, 0.93, 0.9)
+    cx, cy, R = 0.5 * w, 0.5 * h, 0.42 * h
+    M = body_matrix(-20, 15, 0)
+    bg = faint_sky(rng, w, h, 1200)
+    img = rocky_body(rng, w, h, cx=cx, cy=cy, R=R, L=(-0.65, 0.3, 0.7), M=M, albedo_tex=tex, craters=500,
+                     amax=0.08, depth=0.15, bump=0.8, bg=bg)
+    # thin dusty atmosphere along the limb
+    sp = Sphere(w, h, cx, cy, R, M)
+    d = np.clip(sp.rad - 1, 0, None)
+    glow = np.exp(-d / 0.01) * (sp.rad >= 1) * smoothstep(-0.3, 0.5, -sp.X * 0.65 + sp.Y * 0.3)
+    img += glow[..., None] * rgb(1.0, 0.65, 0.45) * 0.25
+    return tonemap(img, rng, stretch=1.8, sat=1.05, grain=0.004)
+
+
+# ---------------------------------------------------------------------------
+# star clusters and star fields
+# ---------------------------------------------------------------------------
+
+@image("globular-star-cluster", 1501, (1400, 1400))
+def _globular(rng, w, h):
+    img = star_field(rng, w, h, 3000, fmin=0.03, fmax=5, alpha=1.5)
+    background_galaxies(rng, img, 30)
+    n = 60000
+    rc = 0.035 * w
+    # King-like radial distribution
+    u = rng.random(n)
+    r = rc * np.sqrt(u ** -1.1 - 1) * 0.9
+    r = r[r < 0.7 * w]
+    n = r.size
+    t = rng.uniform(0, 2 * math.pi, n)
+    xs = w / 2 + r * np.cos(t)
+    ys = h / 2 + r * np.sin(t)
+    flux = power_flux(rng, n, 0.04, 30, 1.6)
+    temps = rng.normal(5000, 500, n)
+    giants = flux > 4
+    temps = np.where(giants, rng.uniform(3600, 4500, n), temps)
+    temps = np.where(rng.random(n) < 0.01, rng.uniform(8000, 12000, n), temps)
+    cols = 0.65 * star_colour(temps) + 0.35
+    img += render_stars(w, h, xs, ys, flux, cols, 0.8, 1.0, spikes=12, spike_len=0.7, spike_angle=0.3)
+    X, Y = grid(w, h)
+    rr = np.sqrt(X * X + Y * Y)
+    img += (0.25 / (1 + (rr / rc) ** 2) ** 1.5)[..., None] * rgb(1.0, 0.88, 0.7)  # unresolved core
+    img += foreground_stars(rng, w, h, 10)
+    return tonemap(img, rng, stretch=8, sat=1.1)
+
+
+@image("young-open-star-cluster", 1502)
+def _open_cluster(rng, w, h):
+    band, clouds, _ = milky_way_density(rng, w, h, -0.3, 0.6)
+    img = star_field(rng, w, h, 30000, density=0.3 + band * clouds, fmin=0.02, fmax=4, alpha=1.7, glow=0.6)
+    n = 160
+    xs = w * 0.5 + rng.normal(0, 0.12 * w, n)
+    ys = h * 0.5 + rng.normal(0, 0.12 * h, n)
+    flux = power_flux(rng, n, 0.6, 150, 0.9)
+    cols = 0.7 * star_colour(rng.uniform(9000, 25000, n)) + 0.3
+    img += render_stars(w, h, xs, ys, flux, cols, 0.8, 1.5, spikes=12, spike_len=0.7, spike_angle=0.12)
+    # a couple of evolved orange giants among the blue stars
+    img += render_stars(w, h, w * np.array([0.43, 0.6]), h * np.array([0.58, 0.37]), np.array([90.0, 60.0], F32),
+                        0.7 * star_colour(np.array([3800, 4200])) + 0.3, 0.8, 1.5, spikes=2, spike_len=0.7,
+                        spike_angle=0.12)
+    neb = np.exp(1.2 * fbm(rng, w, h, 0.25 * w, 8, 0.6)) * np.exp(-((grid(w, h)[0] / (0.3 * w)) ** 2 + (grid(w, h)[1] / (0.3 * h)) ** 2))
+    img += neb[..., None] * rgb(0.4, 0.55, 1.0) * 0.006
+    return tonemap(img, rng, stretch=10, sat=1.15)
+
+
+@image("milky-way-star-clouds", 1503)
+def _milky_way(rng, w, h):
+    band, clouds, across = milky_way_density(rng, w, h, -0.35, 0.35, clumpy=1.3)
+    dens = 0.15 + band * clouds
+    img = star_field(rng, w, h, 260000, density=dens, fmin=0.02, fmax=3, alpha=1.9, glow=0.4, psf=0.7)
+    img += star_field(rng, w, h, 6000, density=dens, fmin=0.3, fmax=40, alpha=1.4, spikes=0)
+    img += (blur(dens, 4) * 0.05)[..., None] * rgb(1.0, 0.9, 0.78)
+    lane = np.exp(-((across + 0.03) / 0.12) ** 2)
+    dn = warped_fbm(rng, w, h, 0.2 * w, 9, 0.35, 0.62, aspect=2.5)
+    tau = lane * 2.5 * smoothstep(-0.4, 1.4, dn) + 0.8 * smoothstep(1.0, 2.2, dn)
+    img *= extinction(tau)
+    # scattered pink emission knots
+    xs, ys = positions_from_density(rng, band * clouds ** 2, 12)
+    gaussian_blobs(img, xs, ys, rng.uniform(4, 14, 12), rng.uniform(0.01, 0.04, 12), np.tile(HA, (12, 1)))
+    return tonemap(img, rng, stretch=8, sat=1.15)
+
+
+@image("galactic-center-star-fields", 1504)
+def _galactic_center(rng, w, h):
+    X, Y = grid(w, h, 0.55 * w, 0.5 * h)
+    bulge = np.exp(-np.sqrt((X / (0.5 * w)) ** 2 + (Y / (0.3 * w)) ** 2) * 2.2)
+    clouds = np.exp(1.0 * fbm(rng, w, h, 0.2 * w, 8, 0.55))
+    dens = 0.1 + bulge * clouds
+    img = star_field(rng, w, h, 320000, density=dens, fmin=0.02, fmax=3, alpha=1.9, glow=0.4, hot=0.1,
+                     cool=0.45, psf=0.7)
+    img += star_field(rng, w, h, 5000, density=dens, fmin=0.3, fmax=40, alpha=1.4, hot=0.1, cool=0.5)
+    img += (blur(dens, 4) * 0.08)[..., None] * rgb(1.0, 0.8, 0.6)
+    dn = warped_fbm(rng, w, h, 0.18 * w, 9, 0.4, 0.62, aspect=1.8)
+    veins = blur(ridged(fbm(rng, w, h, 0.12 * w, 8, 0.6), 5.0), 1.5)
+    tau = 3.0 * smoothstep(0.0, 1.5, dn) + 1.2 * veins * smoothstep(-0.5, 0.5, dn)
+    img *= extinction(tau)
+    xs, ys = positions_from_density(rng, dens ** 2, 10)
+    gaussian_blobs(img, xs, ys, rng.uniform(5, 15, 10), rng.uniform(0.02, 0.05, 10), np.tile(HA, (10, 1)))
+    return tonemap(img, rng, stretch=8, sat=1.1)
+
+
+@image("gold-and-blue-double-star", 1505)
+def _double_star(rng, w, h):
+    img = star_field(rng, w, h, 20000, fmin=0.02, fmax=6, alpha=1.6, glow=0.6)
+    img += star_field(rng, w, h, 120, fmin=0.3, fmax=20, alpha=1.3, spikes=6, spike_angle=0.785)
+    xs = np.array([0.47 * w, 0.56 * w])
+    ys = np.array([0.52 * h, 0.44 * h])
+    cols = np.array([[1.0, 0.72, 0.38], [0.55, 0.68, 1.0]], F32)
+    img += render_stars(w, h, xs, ys, np.array([900.0, 320.0], F32), cols, 1.2, 3.0, spikes=2, spike_len=1.2,
+                        spike_angle=0.785)
+    X, Y = grid(w, h, xs[0], ys[0])
+    img += (0.06 / (1 + (X * X + Y * Y) / 900.0))[..., None] * cols[0]
+    X, Y = grid(w, h, xs[1], ys[1])
+    img += (0.03 / (1 + (X * X + Y * Y) / 600.0))[..., None] * cols[1]
+    return tonemap(img, rng, stretch=10, sat=1.3)
+
+
+@image("comet-with-twin-tails", 1506)
+def _comet(rng, w, h):
+    img = star_field(rng, w, h, 25000, fmin=0.02, fmax=6, alpha=1.6, glow=0.6)
+    img += star_field(rng, w, h, 200, fmin=0.3, fmax=25, alpha=1.3, spikes=0)
+    hx, hy = 0.28 * w, 0.66 * h
+    X, Y = grid(w, h, hx, hy)
+    # tails point away from the (off-frame) sun: up and to the right
+    a = math.radians(-28)
+    u = X * math.cos(a) + Y * math.sin(a)
+    v = -X * math.sin(a) + Y * math.cos(a)
+    uu = np.clip(u, 0, None) / w
+    ion = np.exp(-uu / 0.45) * np.exp(-(v / (3 + 0.04 * np.clip(u, 0, None))) ** 2) * (u > 0)
+    streaks = 1 + 0.6 * fbm(rng, w, h, 0.3 * w, 6, 0.6, aspect=8.0)
+    img += (ion * streaks * 0.08)[..., None] * rgb(0.35, 0.6, 1.0)
+    # broad curved dust tail
+    a2 = math.radians(-12)
+    u2 = X * math.cos(a2) + Y * math.sin(a2)
+    v2 = -X * math.sin(a2) + Y * math.cos(a2) + 0.00025 * np.clip(u2, 0, None) ** 2
+    dust = np.exp(-np.clip(u2, 0, None) / (0.4 * w)) * np.exp(-(v2 / (6 + 0.12 * np.clip(u2, 0, None))) ** 2) * (u2 > 0)
+    dust *= 1 + 0.25 * fbm(rng, w, h, 0.1 * w, 6, 0.5, aspect=6.0)
+    img += (dust * 0.07)[..., None] * rgb(1.0, 0.88, 0.65)
+    r2 = X * X + Y * Y
+    img += (0.5 / (1 + r2 / 40.0) + 0.05 / (1 + r2 / 900.0))[..., None] * rgb(0.75, 1.0, 0.85)
+    return tonemap(img, rng, stretch=10, sat=1.15)

@@ -101,3 +101,11 @@ def test_unopenable_database_is_a_clear_failure(clean_env, capsys, tmp_path):
     clean_env.setenv("COSMOBOT_DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/bot.db")
     assert main(["migrate"]) == ExitStatus.ERROR
     assert "Cannot open the database in COSMOBOT_DATABASE_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["migrate"], ["check"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: cosmobot" in capsys.readouterr().out

@@ -162,3 +162,11 @@ def test_blocked_user_does_not_stop_the_bot(bot, fake_api):
     fake_api.push_text(BORIS, "/cosmic")
     fake_api.wait_until(lambda: photos(fake_api, BORIS))
     assert not [c for c in fake_api.calls("sendMessage") if c.params.get("chat_id") == ALICE]
+
+
+def test_unexpected_failure_is_told_in_plain_words(bot, fake_api):
+    fake_api.fail_next("sendPhoto", status=400, description="Bad Request: PHOTO_INVALID_DIMENSIONS")
+    fake_api.push_text(ALICE, "/cosmic")
+    reply = fake_api.wait_until(lambda: texts(fake_api, ALICE))[0]
+    assert reply == "Sorry, something went wrong on our side. Please try again."
+    assert len(fake_api.calls("sendPhoto")) == 1  # a bad request is not worth repeating

@@ -462,7 +462,8 @@ async def test_callback_query_and_message_edits(fake_api):
         with pytest.raises(BadRequest, match="Message to edit not found"):
             await bot.edit_message_reply_markup(42, 9999, reply_markup=other)
         photo = await bot.send_photo(42, png(20, 20), caption="old")
-        assert (await bot.edit_message_caption(42, photo.message_id, caption="new")).caption == "new"
+        edited = await bot.edit_message_caption(42, photo.message_id, caption="new")
+        assert edited.caption == "new"
         assert await bot.edit_message_caption(inline_message_id="abc", caption="x") is True
 
 
@@ -509,8 +510,8 @@ async def test_housekeeping_methods_answer_true(fake_api):
 
 def test_wait_until_returns_the_value_or_explains_the_timeout(fake_api):
     url = f"{fake_api.base_url}{TOKEN}/sendMessage"
-    threading.Timer(0.1, httpx.post, args=(url,), kwargs={"data": {"chat_id": "5", "text": "hi"},
-                                                                   "verify": False}).start()
+    request = {"data": {"chat_id": "5", "text": "hi"}, "verify": False}
+    threading.Timer(0.1, httpx.post, args=(url,), kwargs=request).start()
     assert fake_api.wait_until(lambda: fake_api.sent_to(5))[0]["text"] == "hi"
     with pytest.raises(AssertionError, match=r"(?s)not met within 0.05s.*sendMessage -> 200"):
         fake_api.wait_until(lambda: fake_api.sent_to(6), timeout=0.05)
