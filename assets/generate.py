@@ -13,7 +13,7 @@ Usage::
     python assets/generate.py --check         # validate images against Telegram limits + credits
     python assets/generate.py --naev DIR      # re-compose the NASA nebulae from an unpacked
                                               # naev-data 0.8.2 tree (DIR = .../usr/share/naev)
-    python assets/generate.py --hubble FILE   # re-build the Hubble Deep Field image from
+    python assets/generate.py --hubble FILE   # re-build the Hubble eXtreme Deep Field image from
                                               # scikit-image's skimage/data/hubble_deep_field.jpg
 
 Every image has a fixed seed, so a given seed always gives a byte-identical
@@ -37,8 +37,8 @@ HERE = Path(__file__).resolve().parent
 COSMIC = HERE / "images" / "cosmic"
 SHEET = HERE / "contact-sheet.jpg"
 
-MIN_BYTES = 80_000
-MAX_BYTES = 600_000
+MIN_BYTES = 80 * 1024
+MAX_BYTES = 600 * 1024
 
 F32 = np.float32
 
@@ -522,17 +522,17 @@ def _pillars(rng, w, h):
     gas = warped_fbm(rng, w, h, 0.35 * w, 9, 0.15, 0.6)
     back = np.exp(-(r / 0.9) ** 2) * np.exp(1.0 * gas)
     oxy = np.exp(-(r / 0.6) ** 2) * np.exp(0.8 * fbm(rng, w, h, 0.2 * w, 8, 0.6))
-    img = back[:, :, None] * rgb(1.0, 0.45, 0.25) * 0.05 + oxy[:, :, None] * rgb(0.25, 0.65, 0.9) * 0.05
+    img = back[:, :, None] * rgb(1.0, 0.45, 0.25) * 0.08 + oxy[:, :, None] * rgb(0.25, 0.65, 0.9) * 0.07
     img += star_field(rng, w, h, 9000, fmin=0.03, fmax=5, alpha=1.5)
     dens = pillar_tau(rng, w, h, [(0.26, 0.32, 0.25, 0.12, 0.045), (0.62, 0.60, 0.50, 0.09, 0.035),
                                   (0.88, 0.91, 0.72, 0.06, 0.025)], edge_noise=0.25)
     tex = np.exp(0.4 * fbm(rng, w, h, 0.05 * w, 7, 0.6))
     tau = dens * 4.0 * tex
-    rim = rim_light(blur(dens, 2.5), 0.5 * w, -0.3 * h, 1.0) * 30
-    lit = np.minimum(rim, 1.0) * (0.7 + 0.3 * tex)
+    rim = rim_light(blur(dens, 5.0), 0.5 * w, -0.3 * h, 1.0) * 25
+    lit = blur(np.minimum(rim, 1.0), 1.5) * (0.7 + 0.3 * tex)
     img = img * extinction(tau)
-    img += (dens * 0.012 * tex)[:, :, None] * rgb(0.9, 0.55, 0.35)  # faint light scattered inside
-    img += lit[:, :, None] * rgb(1.0, 0.62, 0.42) * 0.22
+    img += (dens * 0.03 * tex)[:, :, None] * rgb(0.9, 0.55, 0.35)  # faint light scattered inside
+    img += lit[:, :, None] * rgb(1.0, 0.5, 0.3) * 0.2
     # evaporating gas streaming off the pillar heads
     img += (blur(lit, 6) * 1.2)[:, :, None] * rgb(0.5, 0.6, 0.9) * 0.08
     img += star_field(rng, w, h, 200, fmin=0.05, fmax=40, alpha=1.3, spikes=4, spike_angle=0.0)
@@ -1368,7 +1368,7 @@ def _grey_moon(rng, w, h):
 @image("crescent-moon-craters", 1402)
 def _crescent_moon(rng, w, h):
     tex, n = surface_tex(rng, [(0, (0.50, 0.46, 0.42)), (1, (0.80, 0.76, 0.70))], 250)
-    img = rocky_body(rng, w, h, cx=0.42 * w, cy=0.55 * h, R=0.45 * w, L=(-0.92, 0.25, -0.1),
+    img = rocky_body(rng, w, h, cx=0.5 * w, cy=0.5 * h, R=0.44 * h, L=(0.93, 0.2, -0.3),
                      M=body_matrix(20, -10, 0), albedo_tex=tex, craters=2200, amax=0.12, depth=0.35,
                      bump=1.6, bg=star_field(rng, w, h, 3000, fmin=0.03, fmax=10, alpha=1.5))
     return tonemap(img * 1.2, rng, stretch=2.0, sat=0.9, grain=0.004)
@@ -1427,9 +1427,10 @@ def _ocean_world(rng, w, h):
     tex = ocean * (1 - land[..., None]) + tex * land[..., None]
     ice = smoothstep(68, 74, np.abs(lat) + 4 * fbm(rng, TW, TH, 80, 5, 0.6))
     tex = tex * (1 - ice[..., None]) + ice[..., None] * rgb(0.92, 0.94, 0.97)
-    cl = warped_fbm(rng, TW, TH, 120, 9, 0.25, 0.62, aspect=2.0)
-    band = 0.6 * np.cos(np.radians(lat) * 3) ** 2
-    clouds = smoothstep(0.2, 1.4, cl + band * 0.5) * 0.95
+    cl = fbm(rng, TW, TH, 90, 9, 0.62, aspect=2.2)
+    streak = fbm(rng, TW, TH, 25, 6, 0.6, aspect=4.0)
+    band = np.cos(np.radians(lat) * 3) ** 2
+    clouds = smoothstep(0.0, 1.6, cl + 0.35 * streak + 0.4 * band) * 0.9
     tex = tex * (1 - clouds[..., None]) + clouds[..., None] * rgb(0.95, 0.96, 0.98)
     M = body_matrix(-15, 20, 30)
     cx = cy = 0.5 * w
@@ -1471,8 +1472,8 @@ def _mars(rng, w, h):
 def _globular(rng, w, h):
     img = star_field(rng, w, h, 3000, fmin=0.03, fmax=5, alpha=1.5)
     background_galaxies(rng, img, 30)
-    n = 60000
-    rc = 0.035 * w
+    n = 120000
+    rc = 0.11 * w
     # King-like radial distribution
     u = rng.random(n)
     r = rc * np.sqrt(u ** -1.1 - 1) * 0.9
@@ -1481,7 +1482,7 @@ def _globular(rng, w, h):
     t = rng.uniform(0, 2 * math.pi, n)
     xs = w / 2 + r * np.cos(t)
     ys = h / 2 + r * np.sin(t)
-    flux = power_flux(rng, n, 0.04, 30, 1.6)
+    flux = power_flux(rng, n, 0.05, 30, 1.7)
     temps = rng.normal(5000, 500, n)
     giants = flux > 4
     temps = np.where(giants, rng.uniform(3600, 4500, n), temps)
@@ -1490,19 +1491,19 @@ def _globular(rng, w, h):
     img += render_stars(w, h, xs, ys, flux, cols, 0.8, 1.0, spikes=12, spike_len=0.7, spike_angle=0.3)
     X, Y = grid(w, h)
     rr = np.sqrt(X * X + Y * Y)
-    img += (0.25 / (1 + (rr / rc) ** 2) ** 1.5)[..., None] * rgb(1.0, 0.88, 0.7)  # unresolved core
+    img += (0.08 / (1 + (rr / rc) ** 2) ** 1.5)[..., None] * rgb(1.0, 0.88, 0.7)  # unresolved core
     img += foreground_stars(rng, w, h, 10)
-    return tonemap(img, rng, stretch=8, sat=1.1)
+    return tonemap(img, rng, stretch=10, sat=1.1)
 
 
 @image("young-open-star-cluster", 1502)
 def _open_cluster(rng, w, h):
     band, clouds, _ = milky_way_density(rng, w, h, -0.3, 0.6)
     img = star_field(rng, w, h, 30000, density=0.3 + band * clouds, fmin=0.02, fmax=4, alpha=1.7, glow=0.6)
-    n = 160
-    xs = w * 0.5 + rng.normal(0, 0.12 * w, n)
-    ys = h * 0.5 + rng.normal(0, 0.12 * h, n)
-    flux = power_flux(rng, n, 0.6, 150, 0.9)
+    n = 320
+    xs = w * 0.5 + rng.normal(0, 0.11 * w, n)
+    ys = h * 0.5 + rng.normal(0, 0.13 * h, n)
+    flux = power_flux(rng, n, 0.8, 150, 0.9)
     cols = 0.7 * star_colour(rng.uniform(9000, 25000, n)) + 0.3
     img += render_stars(w, h, xs, ys, flux, cols, 0.8, 1.5, spikes=12, spike_len=0.7, spike_angle=0.12)
     # a couple of evolved orange giants among the blue stars
@@ -1510,7 +1511,7 @@ def _open_cluster(rng, w, h):
                         0.7 * star_colour(np.array([3800, 4200])) + 0.3, 0.8, 1.5, spikes=2, spike_len=0.7,
                         spike_angle=0.12)
     neb = np.exp(1.2 * fbm(rng, w, h, 0.25 * w, 8, 0.6)) * np.exp(-((grid(w, h)[0] / (0.3 * w)) ** 2 + (grid(w, h)[1] / (0.3 * h)) ** 2))
-    img += neb[..., None] * rgb(0.4, 0.55, 1.0) * 0.006
+    img += neb[..., None] * rgb(0.4, 0.55, 1.0) * 0.004
     return tonemap(img, rng, stretch=10, sat=1.15)
 
 
@@ -1518,9 +1519,9 @@ def _open_cluster(rng, w, h):
 def _milky_way(rng, w, h):
     band, clouds, across = milky_way_density(rng, w, h, -0.35, 0.35, clumpy=1.3)
     dens = 0.15 + band * clouds
-    img = star_field(rng, w, h, 260000, density=dens, fmin=0.02, fmax=3, alpha=1.9, glow=0.4, psf=0.7)
+    img = star_field(rng, w, h, 260000, density=dens, fmin=0.05, fmax=3, alpha=1.9, glow=0.4, psf=0.7)
     img += star_field(rng, w, h, 6000, density=dens, fmin=0.3, fmax=40, alpha=1.4, spikes=0)
-    img += (blur(dens, 4) * 0.05)[..., None] * rgb(1.0, 0.9, 0.78)
+    img += (blur(dens, 4) * 0.03)[..., None] * rgb(1.0, 0.9, 0.78)
     lane = np.exp(-((across + 0.03) / 0.12) ** 2)
     dn = warped_fbm(rng, w, h, 0.2 * w, 9, 0.35, 0.62, aspect=2.5)
     tau = lane * 2.5 * smoothstep(-0.4, 1.4, dn) + 0.8 * smoothstep(1.0, 2.2, dn)
@@ -1553,11 +1554,11 @@ def _galactic_center(rng, w, h):
 @image("gold-and-blue-double-star", 1505)
 def _double_star(rng, w, h):
     img = star_field(rng, w, h, 20000, fmin=0.02, fmax=6, alpha=1.6, glow=0.6)
-    img += star_field(rng, w, h, 120, fmin=0.3, fmax=20, alpha=1.3, spikes=6, spike_angle=0.785)
+    img += star_field(rng, w, h, 120, fmin=0.3, fmax=20, alpha=1.3, spikes=6, spike_angle=0.785, spike_len=0.4)
     xs = np.array([0.47 * w, 0.56 * w])
     ys = np.array([0.52 * h, 0.44 * h])
     cols = np.array([[1.0, 0.72, 0.38], [0.55, 0.68, 1.0]], F32)
-    img += render_stars(w, h, xs, ys, np.array([900.0, 320.0], F32), cols, 1.2, 3.0, spikes=2, spike_len=1.2,
+    img += render_stars(w, h, xs, ys, np.array([500.0, 200.0], F32), cols, 1.2, 3.0, spikes=2, spike_len=0.3,
                         spike_angle=0.785)
     X, Y = grid(w, h, xs[0], ys[0])
     img += (0.06 / (1 + (X * X + Y * Y) / 900.0))[..., None] * cols[0]
@@ -1590,3 +1591,243 @@ def _comet(rng, w, h):
     r2 = X * X + Y * Y
     img += (0.5 / (1 + r2 / 40.0) + 0.05 / (1 + r2 / 900.0))[..., None] * rgb(0.75, 1.0, 0.85)
     return tonemap(img, rng, stretch=10, sat=1.15)
+
+
+# ---------------------------------------------------------------------------
+# NASA images: compositions from packaged public-domain material
+# ---------------------------------------------------------------------------
+
+# output name -> (file under dat/gfx/bkg/, seed of the star-field backdrop, canvas size)
+NAEV_NEBULAE = {
+    "eagle-nebula-stellar-spire": ("nebula16.png", 2001, (1100, 1440)),
+    "cone-nebula": ("nebula19.png", 2002, (1600, 1280)),
+    "dark-dust-ridge-glowing-rim": ("nebula17.png", 2003, (1600, 1280)),
+    "glowing-red-nebula-core": ("nebula10.png", 2004, (1600, 1280)),
+    "dark-globule-violet-glow": ("nebula12.png", 2005, (1600, 1280)),
+    "green-veiled-nebula": ("nebula02.png", 2006, (1600, 1280)),
+    "blue-violet-gas-cloud": ("nebula04.png", 2007, (1600, 1280)),
+}
+HUBBLE_DEEP_FIELD = "hubble-extreme-deep-field"
+
+
+def backdrop(seed, w, h):
+    """Dark generated star field used behind the NASA cut-outs (8-bit RGB)."""
+    rng = np.random.default_rng(seed)
+    img = star_field(rng, w, h, 9000, fmin=0.02, fmax=10, alpha=1.6, glow=0.6)
+    background_galaxies(rng, img, 30)
+    return tonemap(img, rng, stretch=8, grain=0.004).astype(F32) / 255.0
+
+
+def compose_naev(naev_dir: Path):
+    bkg = Path(naev_dir) / "dat" / "gfx" / "bkg"
+    for name, (fname, seed, (w, h)) in NAEV_NEBULAE.items():
+        src = Image.open(bkg / fname).convert("RGBA")
+        sc = h / src.size[1]
+        if src.size[0] * sc > w:
+            sc = w / src.size[0]
+        nw, nh = round(src.size[0] * sc), round(src.size[1] * sc)
+        src = src.resize((nw, nh), Image.LANCZOS)
+        arr = np.asarray(src).astype(F32) / 255.0
+        a = arr[..., 3:4]
+        a = np.clip(a / max(float(a.max()), 1e-3), 0, 1)  # the cut-outs are never fully opaque
+        out = backdrop(seed, w, h)
+        x0, y0 = (w - nw) // 2, (h - nh) // 2
+        region = out[y0:y0 + nh, x0:x0 + nw]
+        out[y0:y0 + nh, x0:x0 + nw] = region * (1 - a) + arr[..., :3] * a
+        n, q = save_jpeg((out * 255 + 0.5).clip(0, 255).astype(np.uint8), COSMIC / f"{name}.jpg", 92)
+        print(f"{name}.jpg  {n // 1024} KB  q{q}  <- {fname}")
+
+
+def build_hubble(path: Path):
+    im = Image.open(path).convert("RGB")
+    sc = 1280 / max(im.size)
+    im = im.resize((round(im.size[0] * sc), round(im.size[1] * sc)), Image.LANCZOS)
+    n, q = save_jpeg(np.asarray(im), COSMIC / f"{HUBBLE_DEEP_FIELD}.jpg", 92)
+    print(f"{HUBBLE_DEEP_FIELD}.jpg  {n // 1024} KB  q{q}  {im.size}")
+
+
+# ---------------------------------------------------------------------------
+# metadata, contact sheet, checks
+# ---------------------------------------------------------------------------
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png"}
+
+
+def load_credits(folder: Path = COSMIC) -> dict:
+    meta = {}
+    for f in sorted(folder.glob("*.toml")):
+        with open(f, "rb") as fh:
+            meta.update(tomllib.load(fh))
+    return meta
+
+
+def title_from_name(name: str) -> str:
+    return Path(name).stem.replace("-", " ").replace("_", " ").capitalize()
+
+
+def find_font(size: int):
+    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+              "/usr/share/fonts/TTF/DejaVuSans.ttf",
+              "/usr/share/fonts/dejavu/DejaVuSans.ttf"):
+        if Path(p).exists():
+            return ImageFont.truetype(p, size)
+    return ImageFont.load_default(size=size)
+
+
+def contact_sheet(out: Path = SHEET, width=1600, cols=5):
+    meta = load_credits()
+    files = sorted(p for p in COSMIC.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    pad = 14
+    tw = (width - pad * (cols + 1)) // cols
+    th = int(tw * 0.66)
+    font = find_font(15)
+    head = find_font(26)
+    cap_h = 44
+    rows = (len(files) + cols - 1) // cols
+    top = 64
+    sheet = Image.new("RGB", (width, top + rows * (th + cap_h + pad) + pad), (14, 15, 20))
+    d = ImageDraw.Draw(sheet)
+    d.text((pad, 18), f"cosmobot cosmic images ({len(files)})", fill=(225, 228, 235), font=head)
+    for i, p in enumerate(files):
+        r, c = divmod(i, cols)
+        x = pad + c * (tw + pad)
+        y = top + r * (th + cap_h + pad)
+        im = Image.open(p).convert("RGB")
+        im.thumbnail((tw, th), Image.LANCZOS)
+        sheet.paste(im, (x + (tw - im.size[0]) // 2, y + (th - im.size[1]) // 2))
+        entry = meta.get(p.name, {})
+        title = entry.get("title", {}).get("en") or title_from_name(p.name)
+        lines = _wrap(d, title, font, tw)
+        for k, line in enumerate(lines[:2]):
+            lw = d.textlength(line, font=font)
+            d.text((x + (tw - lw) / 2, y + th + 4 + k * 19), line, fill=(205, 208, 215), font=font)
+    q = 85
+    while True:
+        sheet.save(out, "JPEG", quality=q, optimize=True)
+        if out.stat().st_size <= 1_000_000 or q <= 50:
+            break
+        q -= 5
+    print(f"{out.name}: {sheet.size[0]}x{sheet.size[1]}, {out.stat().st_size // 1024} KB")
+
+
+def _wrap(d, text, font, width):
+    words, lines, cur = text.split(), [], ""
+    for wd in words:
+        t = (cur + " " + wd).strip()
+        if d.textlength(t, font=font) <= width or not cur:
+            cur = t
+        else:
+            lines.append(cur)
+            cur = wd
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def check() -> int:
+    """Validate every image against Telegram photo limits and the metadata files."""
+    problems = []
+    meta = load_credits()
+    files = sorted(p for p in COSMIC.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    total = 0
+    for p in files:
+        size = p.stat().st_size
+        total += size
+        with Image.open(p) as im:
+            w, h = im.size
+            fmt = im.format
+        issues = []
+        if fmt != "JPEG":
+            issues.append(f"format {fmt}")
+        if max(w, h) < 1280:
+            issues.append(f"long side {max(w, h)} < 1280")
+        if w + h > 10000:
+            issues.append("width+height > 10000")
+        if max(w, h) / min(w, h) > 20:
+            issues.append("aspect ratio > 20")
+        if size > 10 * 1024 * 1024:
+            issues.append("over 10 MB")
+        if not (MIN_BYTES <= size <= MAX_BYTES):
+            issues.append(f"size {size // 1024} KB outside 80-600 KB")
+        if p.name != p.name.lower() or " " in p.name or "_" in p.name:
+            issues.append("name is not lowercase kebab-case")
+        e = meta.get(p.name)
+        if e is None:
+            issues.append("no metadata entry")
+        else:
+            for key in ("credit", "license", "source"):
+                if not isinstance(e.get(key), str) or not e[key]:
+                    issues.append(f"missing {key}")
+            t = e.get("title", {})
+            for lang in ("en", "ru"):
+                if not t.get(lang):
+                    issues.append(f"missing title.{lang}")
+                elif len(t[lang]) >= 60:
+                    issues.append(f"title.{lang} too long")
+            stem = p.stem
+            if stem in IMAGES and e.get("source") != f"assets/generate.py, seed {IMAGES[stem][0]}":
+                issues.append("source/seed does not match generate.py")
+        print(f"{'OK ' if not issues else 'BAD'} {p.name:45s} {w}x{h} {size // 1024:4d} KB"
+              + ("  " + "; ".join(issues) if issues else ""))
+        if issues:
+            problems.append(p.name)
+    names = {p.name for p in files}
+    for k in meta:
+        if k not in names:
+            print(f"BAD metadata entry without a file: {k}")
+            problems.append(k)
+    for stem in IMAGES:
+        if f"{stem}.jpg" not in names:
+            print(f"BAD generated image missing: {stem}.jpg")
+            problems.append(stem)
+    if SHEET.exists() and SHEET.stat().st_size > 1_000_000:
+        print("BAD contact sheet over 1 MB")
+        problems.append(SHEET.name)
+    print(f"{len(files)} images, {total / 1024 / 1024:.1f} MB, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def render(name: str):
+    seed, fn, (w, h) = IMAGES[name]
+    t = time.time()
+    arr = fn(np.random.default_rng(seed), w, h)
+    n, q = save_jpeg(arr, COSMIC / f"{name}.jpg")
+    print(f"{name}.jpg  {w}x{h}  seed {seed}  {n // 1024} KB  q{q}  {time.time() - t:.1f}s")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", action="append", metavar="NAME", help="render only this image (repeatable)")
+    ap.add_argument("--list", action="store_true", help="list generated images and seeds")
+    ap.add_argument("--sheet", action="store_true", help="only rebuild the contact sheet")
+    ap.add_argument("--check", action="store_true", help="validate images and metadata")
+    ap.add_argument("--naev", type=Path, metavar="DIR", help="compose NASA nebulae from naev-data (usr/share/naev)")
+    ap.add_argument("--hubble", type=Path, metavar="FILE", help="rebuild the Hubble eXtreme Deep Field image")
+    args = ap.parse_args(argv)
+    COSMIC.mkdir(parents=True, exist_ok=True)
+    if args.list:
+        for k, (seed, _, (w, h)) in IMAGES.items():
+            print(f"{k}.jpg  seed {seed}  {w}x{h}")
+        return 0
+    if args.check:
+        return check()
+    if args.naev or args.hubble:
+        if args.naev:
+            compose_naev(args.naev)
+        if args.hubble:
+            build_hubble(args.hubble)
+        contact_sheet()
+        return 0
+    if not args.sheet:
+        names = [n.removesuffix(".jpg") for n in args.only] if args.only else list(IMAGES)
+        for n in names:
+            if n not in IMAGES:
+                print(f"unknown image: {n} (see --list)", file=sys.stderr)
+                return 2
+            render(n)
+    contact_sheet()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
