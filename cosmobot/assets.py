@@ -36,6 +36,8 @@ class AssetLibrary:
         self._metadata: dict[str, ImageMeta] = {}
         self._signature: tuple = ()
         self._fingerprints: dict[tuple[Path, int, int], str] = {}
+        # Files found unusable, with the (size, mtime) they had: skipped until they change.
+        self._rejected: dict[str, tuple[int, int] | None] = {}
 
     @property
     def cosmic_dir(self) -> Path:
@@ -97,24 +99,40 @@ class AssetLibrary:
             return None
         return path
 
+    def discard(self, key: str, reason: str) -> None:
+        """Stop offering key until its file changes, with one warning saying why."""
+        self._assets.pop(key, None)
+        self._reject(key, reason)
+
     def fingerprint(self, path: Path) -> str:
         """Return the SHA-256 of a file's content, cached while its size and mtime hold."""
-        stat = path.stat()
-        cache_key = (path, stat.st_size, stat.st_mtime_ns)
+        cache_key = (path, *_version(path))
         if cache_key not in self._fingerprints:
             self._fingerprints[cache_key] = _sha256(path)
         return self._fingerprints[cache_key]
 
+    def cached_fingerprint(self, path: Path) -> str | None:
+        """Return the fingerprint if this version of the file was hashed already."""
+        return self._fingerprints.get((path, *_version(path)))
+
     def _probe(self, path: Path) -> Asset | None:
         key = path.relative_to(self.root).as_posix()
+        if key in self._rejected and self._rejected[key] == _version_or_none(path):
+            return None
         if self.resolve(key) is None:
-            logger.warning("Skipping {}: it points outside {}", path, self.root)
+            self._reject(key, f"it points outside {self.root}")
             return None
         try:
             return Asset(key, path, photo.probe(path))
         except OSError as error:  # Pillow's UnidentifiedImageError is an OSError too
-            logger.warning("Skipping {}: not a readable image ({})", path, error)
+            self._reject(key, f"not a readable image ({error})")
             return None
+
+    def _reject(self, key: str, reason: str) -> None:
+        version = _version_or_none(self.root / key)
+        if key not in self._rejected or self._rejected[key] != version:
+            logger.warning("Skipping {}: {}", self.root / key, reason)
+        self._rejected[key] = version
 
     def _folder_signature(self) -> tuple:
         entries = []
@@ -140,6 +158,18 @@ def files_under(folder: Path, include_sidecars: bool = False) -> list[Path]:
                 continue
             found.append(path)
     return sorted(found)
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _version_or_none(path: Path) -> tuple[int, int] | None:
+    try:
+        return _version(path)
+    except OSError:
+        return None
 
 
 def _sha256(path: Path) -> str:

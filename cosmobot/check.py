@@ -9,7 +9,13 @@ import peewee
 from cosmobot import photo
 from cosmobot.assets import AssetLibrary, files_under
 from cosmobot.config import TOKEN, ConfigError, Settings, redact_url
-from cosmobot.database import close_database, open_database, pending_migrations
+from cosmobot.database import (
+    MigrationsMissing,
+    close_database,
+    open_database,
+    pending_migrations,
+    sqlite_file,
+)
 
 
 @dataclass
@@ -57,11 +63,17 @@ def check_configuration(settings: Settings, report: Report) -> None:
 
 def check_database(settings: Settings, report: Report) -> None:
     url = redact_url(settings.database_url)
+    file = sqlite_file(settings.database_url)
+    if file is not None and not file.exists():
+        # Opening it would create it; a check only looks.
+        report.bad("database", f"{file} does not exist yet: run `python -m cosmobot migrate` "
+                   "(the bot also creates it when it starts)")
+        return
     try:
         open_database(settings.database_url)
         pending = pending_migrations()
-    except peewee.DatabaseError as error:
-        report.bad("database", f"cannot open {url}: {error}")
+    except (peewee.DatabaseError, MigrationsMissing) as error:
+        report.bad("database", f"cannot check {url}: {error}")
         return
     finally:
         close_database()

@@ -13,7 +13,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from cosmobot import __version__
 from cosmobot.config import DATABASE_URL, TOKEN, ConfigError, Settings, load_settings
-from cosmobot.database import apply_migrations, open_database
+from cosmobot.database import MigrationsMissing, apply_migrations, open_database
 from cosmobot.logs import configure_logging
 
 
@@ -66,6 +66,8 @@ def _prepare_database(settings: Settings) -> list[str]:
         return apply_migrations()
     except peewee.OperationalError as error:
         raise DatabaseUnavailable(f"Cannot open the database in {DATABASE_URL}: {error}") from None
+    except MigrationsMissing as error:
+        raise DatabaseUnavailable(str(error)) from None
 
 
 class DatabaseUnavailable(RuntimeError):

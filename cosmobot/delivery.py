@@ -6,10 +6,13 @@ from loguru import logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from cosmobot import sender
+from cosmobot.retry import with_retries
 from cosmobot.texts import caption, text
 
 # callback_data of the buttons that ask for a cosmic image.
 COSMIC_CALLBACK = "cosmic"
+# How many images to try when the ones picked turn out to be unusable.
+PICKS = 3
 
 
 def cosmic_button(language: str, label: str = "another") -> InlineKeyboardMarkup:
@@ -21,12 +24,15 @@ def cosmic_button(language: str, label: str = "another") -> InlineKeyboardMarkup
 async def deliver_cosmic(
     bot: Bot, chat_id: int, language: str, previous_key: str | None = None
 ) -> str | None:
-    """Send a random cosmic image (not previous_key if avoidable); return its key."""
-    for _ in range(2):
+    """Send a random cosmic image (not previous_key if avoidable); return its key.
+
+    Returns None, after telling the user, when no images are installed.
+    """
+    for _ in range(PICKS):
         key = sender.random_cosmic_key(exclude=previous_key)
         if key is None:
             logger.warning("A cosmic image was asked for, but none are installed")
-            await bot.send_message(chat_id, text(language, "no_images"))
+            await with_retries(lambda: bot.send_message(chat_id, text(language, "no_images")))
             return None
         meta = sender.library().metadata(key)
         message: Message | None = await sender.send_image(
@@ -34,6 +40,5 @@ async def deliver_cosmic(
         )
         if message is not None:
             return key
-        # The file vanished since the last scan: look again, then pick another.
-        sender.library().scan()
-    return None
+        # That file turned out unusable (gone, or broken) and left the library: pick again.
+    raise RuntimeError(f"no usable cosmic image after {PICKS} tries")

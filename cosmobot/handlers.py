@@ -6,11 +6,11 @@ from contextlib import suppress
 
 from loguru import logger
 from telegram import Update
-from telegram.error import Conflict, Forbidden, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from cosmobot.delivery import cosmic_button, deliver_cosmic
-from cosmobot.retry import is_transient
+from cosmobot.retry import is_unavailable, with_retries
 from cosmobot.texts import language_of, text
 
 LAST_KEY = "last_cosmic_key"
@@ -20,15 +20,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the user, say what the bot does and offer an image."""
     language = language_of(update.effective_user)
     name = update.effective_user.first_name if update.effective_user else ""
-    await update.effective_message.reply_text(
-        text(language, "start", name=name or "stargazer"),
-        reply_markup=cosmic_button(language, "show_cosmos"),
-    )
+    greeting = text(language, "start", name=name or "stargazer")
+    markup = cosmic_button(language, "show_cosmos")
+    await with_retries(lambda: update.effective_message.reply_text(greeting, reply_markup=markup))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    await update.effective_message.reply_text(text(language_of(update.effective_user), "help"))
+    reply = text(language_of(update.effective_user), "help")
+    await with_retries(lambda: update.effective_message.reply_text(reply))
 
 
 async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -38,8 +38,10 @@ async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a cosmic button press with the next image."""
-    # Answer first: it stops the button's spinner while the image is on its way.
-    await update.callback_query.answer()
+    # Answer first: it stops the button's spinner while the image is on its way. A press
+    # made while the bot was down is too old to answer, but still deserves its image.
+    with suppress(BadRequest):
+        await update.callback_query.answer()
     await _send_cosmic(update, context)
 
 
@@ -72,7 +74,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None:
         return
     language = language_of(update.effective_user)
-    reply = "try_again" if is_transient(error) else "went_wrong"
+    reply = "try_again" if is_unavailable(error) else "went_wrong"
     # Telegram may be the very thing failing; the reply is a courtesy, not a must.
     with suppress(TelegramError):
         await context.bot.send_message(chat.id, text(language, reply))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import sys
 import warnings
 from collections.abc import Iterable
@@ -15,6 +16,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
 REDACTED = "[REDACTED]"
+MIN_SECRET_LENGTH = 8
+# The password part of `scheme://user:password@host`.
+URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+@", re.IGNORECASE)
 
 # Libraries that log every HTTP request or scheduler tick at INFO; quiet unless DEBUG.
 CHATTY_LOGGERS = ("httpx", "httpcore", "apscheduler", "peewee")
@@ -44,15 +48,18 @@ class RedactingSink:
     """A loguru sink that masks secrets in the fully formatted line, traceback included."""
 
     def __init__(self, secrets: Iterable[str], stream: TextIO | None = None) -> None:
+        # A very short secret would mask innocent text everywhere and, by doing so, give itself
+        # away; such a password is still masked wherever it stands in a URL.
+        found = {s for s in _expand(secrets) if len(s) >= MIN_SECRET_LENGTH}
         # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({s for s in _expand(secrets) if s}, key=len, reverse=True)
+        self._secrets = sorted(found, key=len, reverse=True)
         self._stream = stream
 
     def redact(self, text: str) -> str:
-        """Return text with every secret replaced."""
+        """Return text with every secret, and every password in a URL, replaced."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
 
     def write(self, message: str) -> None:
         """Write one formatted record."""
@@ -66,8 +73,7 @@ def _expand(secrets: Iterable[str]) -> Iterable[str]:
         yield secret
         # A bot token's id part is public, but its secret half must not leak on its own.
         _, _, tail = secret.partition(":")
-        if len(tail) >= 8:
-            yield tail
+        yield tail
 
 
 def configure_logging(

@@ -31,12 +31,9 @@ class ImageAsset(BaseModel):
     file_unique_id = peewee.CharField(max_length=64)
     bot_id = peewee.BigIntegerField()
     fingerprint = peewee.CharField(max_length=64)
-    created_at = peewee.DateTimeField(
-        default=utcnow, constraints=[peewee.SQL("DEFAULT CURRENT_TIMESTAMP")]
-    )
-    refreshed_at = peewee.DateTimeField(
-        default=utcnow, constraints=[peewee.SQL("DEFAULT CURRENT_TIMESTAMP")]
-    )
+    # The migration also gives both a database-side default of "now, in UTC".
+    created_at = peewee.DateTimeField(default=utcnow)
+    refreshed_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "image_assets"

@@ -15,12 +15,6 @@ MAX_ASPECT_RATIO = 20
 UPLOADABLE_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 JPEG_QUALITIES = (90, 80, 70, 60)
 PAD_COLOUR = (0, 0, 0)
-# End-of-image markers: JPEG's EOI, PNG's IEND chunk. Some encoders pad after them.
-TAIL_MARKERS = {"JPEG": b"\xff\xd9", "PNG": b"IEND"}
-TAIL_WINDOW = 64
-
-# Oversized images are legitimate input here: we shrink them, so lift Pillow's bomb guard.
-Image.MAX_IMAGE_PIXELS = None
 
 
 @dataclass(frozen=True)
@@ -49,36 +43,36 @@ def probe(path: Path) -> Probe:
     size_bytes = path.stat().st_size
     if size_bytes == 0:
         raise OSError("empty file")
-    with Image.open(path) as image:  # lazy: only the header is read here
-        info = Probe(image.format or "", image.width, image.height, size_bytes)
-    if not _has_complete_tail(path, info.format):
-        raise OSError("truncated file")
-    return info
-
-
-def _has_complete_tail(path: Path, image_format: str) -> bool:
-    # A truncated download keeps a valid header; its missing end marker gives it away cheaply.
-    marker = TAIL_MARKERS.get(image_format)
-    if marker is None:
-        return True
-    with path.open("rb") as file:
-        file.seek(max(0, path.stat().st_size - TAIL_WINDOW))
-        return marker in file.read()
+    with _open(path) as image:  # lazy: only the header is read here
+        return Probe(image.format or "", image.width, image.height, size_bytes)
 
 
 def verify(path: Path) -> Probe:
-    """Decode the whole image, raising OSError if any of it is corrupt."""
+    """Decode the whole image, raising OSError if any of it is corrupt or truncated."""
     info = probe(path)
-    with Image.open(path) as image:
+    with _open(path) as image:
         image.load()
     return info
+
+
+def prepare_upload(path: Path) -> bytes:
+    """Check that the whole file decodes, then return the bytes to upload for it."""
+    return upload_bytes(path, verify(path))
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        return Image.open(path)
+    except Image.DecompressionBombError as error:
+        # Pillow's guard (about 179 megapixels) keeps a huge file from exhausting memory.
+        raise OSError(f"too large to process: {error}") from None
 
 
 def upload_bytes(path: Path, info: Probe) -> bytes:
     """Return the bytes to upload: the file itself, or a re-encoding that fits the limits."""
     if info.fits_telegram:
         return path.read_bytes()
-    with Image.open(path) as image:
+    with _open(path) as image:
         target = _fitted_size(image.width, image.height)
         image.draft("RGB", target)  # JPEG decodes straight to a smaller scale: much faster
         picture = ImageOps.exif_transpose(image).convert("RGB")

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from loguru import logger
-from telegram.error import BadRequest, NetworkError, RetryAfter
+import httpx
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -17,14 +18,27 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 4
 BACKOFF_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
+# A user waiting for a reply is better told to come back than kept waiting longer than this.
+MAX_RETRY_AFTER_SECONDS = 60.0
+# Timeouts that happen before the request leaves us: repeating them cannot send anything twice.
+UNSENT_TIMEOUTS = (httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether a failed call may succeed if simply tried again later."""
+    """Whether a failed call may be repeated: it did not happen, and may work later."""
+    if isinstance(error, RetryAfter):
+        return retry_after_seconds(error) <= MAX_RETRY_AFTER_SECONDS
+    if isinstance(error, TimedOut):
+        # A read timeout usually means Telegram got the request and is still working on it:
+        # sending again would deliver the same photo twice.
+        return isinstance(error.__cause__, UNSENT_TIMEOUTS)
     # BadRequest subclasses NetworkError in PTB, but repeating a bad request cannot help.
-    return isinstance(error, RetryAfter) or (
-        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-    )
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether the error means Telegram could not be reached or did not answer in time."""
+    return isinstance(error, (RetryAfter, TimedOut)) or is_transient(error)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

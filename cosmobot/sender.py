@@ -37,13 +37,15 @@ STALE_FILE_ID_ERRORS = (
     "wrong type of the web page content",
     "failed to get http url content",
 )
+# Telegram's answers to an uploaded file it cannot use as a photo.
+REJECTED_IMAGE_ERRORS = ("image_process_failed", "photo_invalid_dimensions", "too big for a photo")
 
-_library = AssetLibrary(Path("assets/images"))
+_library: AssetLibrary | None = None
 # One lock per image: concurrent first sends of it make a single upload (single flight).
 _upload_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
 
-def configure(library: AssetLibrary) -> None:
+def configure(library: AssetLibrary | None) -> None:
     """Use library from now on, and forget locks bound to an older event loop."""
     global _library
     _library = library
@@ -52,12 +54,14 @@ def configure(library: AssetLibrary) -> None:
 
 def library() -> AssetLibrary:
     """Return the library the sender uses."""
+    if _library is None:
+        raise RuntimeError("cosmobot.sender.configure() must be called before sending")
     return _library
 
 
 def random_cosmic_key(exclude: str | None = None) -> str | None:
     """Return a random key among the cosmic images, or None if none are installed."""
-    return _library.random_cosmic_key(exclude)
+    return library().random_cosmic_key(exclude)
 
 
 async def send_image(
@@ -67,12 +71,19 @@ async def send_image(
     caption: str | None = None,
     reply_markup: ReplyMarkup | None = None,
 ) -> Message | None:
-    """Send the image at asset_key; None if no such file lies under the assets root."""
-    path = _library.resolve(asset_key)
+    """Send the image at asset_key; None if there is no usable image file for it."""
+    path = library().resolve(asset_key)
     if path is None:
-        logger.warning("No image {!r} under {}", asset_key, _library.root)
+        if library().get(asset_key) is not None:
+            library().discard(asset_key, "the file is gone")
+        else:
+            logger.warning("No image {!r} under {}", asset_key, library().root)
         return None
-    fingerprint = _library.fingerprint(path)
+    try:
+        fingerprint = await _fingerprint(path)
+    except OSError as error:
+        library().discard(asset_key, f"cannot read it ({error})")
+        return None
     send = _Send(bot, chat_id, asset_key, caption, reply_markup)
     rejected = None
     cached = _usable_row(asset_key, bot.id, fingerprint)
@@ -104,6 +115,12 @@ async def send_random_cosmic(
     return await send_image(bot, chat_id, key, caption=caption, reply_markup=reply_markup)
 
 
+async def _fingerprint(path: Path) -> str:
+    # Hashing a new file version reads it whole: do that off the event loop.
+    cached = library().cached_fingerprint(path)
+    return cached or await asyncio.to_thread(library().fingerprint, path)
+
+
 def _usable_row(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | None:
     row = ImageAsset.lookup(asset_key)
     if row is None or row.is_valid_for(bot_id, fingerprint):
@@ -126,7 +143,7 @@ class _Send:
                 lambda: self.bot.send_photo(self.chat_id, row.file_id, **self.options)
             )
         except BadRequest as error:
-            if not _is_stale_file_id(error):
+            if not _has_marker(error, STALE_FILE_ID_ERRORS):
                 raise
             logger.warning("Telegram rejected the cached file_id for {}: {}", self.key, error)
             ImageAsset.forget(self.key, row.file_id).execute()
@@ -134,16 +151,25 @@ class _Send:
         logger.info("Cache hit: {} sent to {} by file_id", self.key, self.chat_id)
         return message
 
-    async def upload(self, path: Path, fingerprint: str) -> Message:
-        """Upload the file, then remember the file_id Telegram gave it."""
+    async def upload(self, path: Path, fingerprint: str) -> Message | None:
+        """Upload the file and remember its file_id; None if the file is no usable image."""
         logger.info("Cache miss: uploading {} for {}", self.key, self.chat_id)
-        # Off the event loop: re-encoding an oversized image takes a while.
-        info = await asyncio.to_thread(photo.probe, path)
-        data = await asyncio.to_thread(photo.upload_bytes, path, info)
+        try:
+            # Off the event loop: a full decode, and maybe a re-encode, takes a while.
+            data = await asyncio.to_thread(photo.prepare_upload, path)
+        except OSError as error:
+            library().discard(self.key, f"not a valid image ({error})")
+            return None
         upload = InputFile(data, filename=path.name)
-        message = await with_retries(
-            lambda: self.bot.send_photo(self.chat_id, upload, **self.options)
-        )
+        try:
+            message = await with_retries(
+                lambda: self.bot.send_photo(self.chat_id, upload, **self.options)
+            )
+        except BadRequest as error:
+            if not _has_marker(error, REJECTED_IMAGE_ERRORS):
+                raise
+            library().discard(self.key, f"Telegram refused it as a photo ({error})")
+            return None
         largest = message.photo[-1]
         ImageAsset.store(
             self.key, largest.file_id, largest.file_unique_id, self.bot.id, fingerprint
@@ -152,6 +178,6 @@ class _Send:
         return message
 
 
-def _is_stale_file_id(error: BadRequest) -> bool:
+def _has_marker(error: BadRequest, markers: tuple[str, ...]) -> bool:
     text = error.message.lower()
-    return any(marker in text for marker in STALE_FILE_ID_ERRORS)
+    return any(marker in text for marker in markers)

@@ -36,7 +36,7 @@ class BotThread:
             open_database(self.settings.database_url)
             apply_migrations()
             self.application = build_application(self.settings)
-            run_application(self.application, stop_signals=None)
+            run_application(self.application, stop_signals=None, loop=self.loop)
         except BaseException as error:  # surfaced by start()/stop() in the test's thread
             self.error = error
 

@@ -28,16 +28,28 @@ def test_bad_files_are_skipped_with_one_warning_each(tmp_path, log_lines):
     cosmic = tmp_path / "cosmic"
     (cosmic / "notes.txt").write_text("not a picture")
     (cosmic / "empty.jpg").write_bytes(b"")
-    truncated = make_image(tmp_path / "full.jpg", size=(200, 200))
-    (cosmic / "truncated.jpg").write_bytes(truncated.read_bytes()[:-200])
     (cosmic / "credits.toml").write_text("")
     (cosmic / ".hidden.jpg").write_text("junk")
     library = scanned(tmp_path)
     assert library.cosmic_keys == ["cosmic/good.jpg"]
+    make_image(cosmic / "new.jpg")
+    assert library.rescan_if_changed()  # a rescan must not repeat the warnings
     warnings = [line for line in log_lines if line.startswith("WARNING")]
-    assert len(warnings) == 3
-    for name in ("notes.txt", "empty.jpg", "truncated.jpg"):
+    assert len(warnings) == 2
+    for name in ("notes.txt", "empty.jpg"):
         assert sum(name in line for line in warnings) == 1
+
+
+def test_discarded_image_stays_out_until_its_file_changes(tmp_path, log_lines):
+    library = scanned(make_assets(tmp_path, ("a.jpg", "b.jpg")))
+    library.discard("cosmic/b.jpg", "Telegram refused it")
+    assert library.cosmic_keys == ["cosmic/a.jpg"]
+    library.scan()
+    assert library.cosmic_keys == ["cosmic/a.jpg"]
+    assert sum("Telegram refused it" in line for line in log_lines) == 1
+    make_image(tmp_path / "cosmic" / "b.jpg", size=(80, 60))  # replaced by a new file
+    library.scan()
+    assert library.cosmic_keys == ["cosmic/a.jpg", "cosmic/b.jpg"]
 
 
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):

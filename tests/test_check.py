@@ -1,5 +1,7 @@
 """`cosmobot check`: a readable report, and an exit status that tells the truth."""
 
+import sqlite3
+
 import pytest
 
 from cosmobot.cli import ExitStatus, main
@@ -30,11 +32,21 @@ def test_all_is_well_after_migrate(workdir, capsys):
 def test_pending_migrations_and_bad_images_fail(workdir, capsys):
     make_assets(workdir / "assets", ("a.jpg",))
     (workdir / "assets" / "cosmic" / "broken.jpg").write_bytes(b"\xff\xd8 not really")
+    sqlite3.connect(workdir / "bot.db").close()  # a database nobody has migrated yet
     assert main(["check"]) == ExitStatus.ERROR
     out = capsys.readouterr().out
     assert "1 migration(s) pending" in out
     assert "broken.jpg: not a readable image" in out
     assert "2 problem(s) found." in out
+    with sqlite3.connect(workdir / "bot.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []  # only looked
+
+
+def test_missing_database_file_is_reported_not_created(workdir, capsys):
+    make_assets(workdir / "assets")
+    assert main(["check"]) == ExitStatus.ERROR
+    assert "bot.db does not exist yet" in capsys.readouterr().out
+    assert not (workdir / "bot.db").exists()
 
 
 def test_corrupt_pixels_are_found_by_a_full_decode(workdir, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cosmobot import jobs
 from cosmobot.config import Settings
 from tests.botrunner import BotThread
 from tests.factories import TOKEN, make_assets
@@ -165,8 +166,27 @@ def test_blocked_user_does_not_stop_the_bot(bot, fake_api):
 
 
 def test_unexpected_failure_is_told_in_plain_words(bot, fake_api):
-    fake_api.fail_next("sendPhoto", status=400, description="Bad Request: PHOTO_INVALID_DIMENSIONS")
+    fake_api.fail_next(
+        "sendPhoto", status=400, description="Bad Request: not enough rights to send photos"
+    )
     fake_api.push_text(ALICE, "/cosmic")
     reply = fake_api.wait_until(lambda: texts(fake_api, ALICE))[0]
     assert reply == "Sorry, something went wrong on our side. Please try again."
     assert len(fake_api.calls("sendPhoto")) == 1  # a bad request is not worth repeating
+
+
+def test_a_broken_image_is_skipped_and_another_sent(fake_api, settings):
+    cosmic = settings.assets_dir / "cosmic"
+    (cosmic / "broken.jpg").write_bytes((cosmic / "orion.jpg").read_bytes()[:300] + b"\xff\xd9")
+    with BotThread(settings, fake_api):
+        for n in range(1, 4):
+            fake_api.push_text(ALICE, "/cosmic")
+            fake_api.wait_until(lambda n=n: len(photos(fake_api, ALICE)) == n)
+    assert len(fake_api.uploads()) == 1  # only the good image was ever uploaded
+
+
+def test_folder_watch_and_polling_watch_are_scheduled(bot):
+    names = {job.name for job in bot.application.job_queue.jobs()}
+    assert jobs.RESCAN_JOB in names
+    rescan = bot.application.job_queue.get_jobs_by_name(jobs.RESCAN_JOB)[0]
+    assert rescan.callback is jobs.rescan_assets

@@ -59,3 +59,16 @@ def test_chatty_libraries_are_quiet_at_info():
         logger.remove()
     assert "getUpdates" not in out.getvalue()
     assert "Application started" in out.getvalue()
+
+
+def test_passwords_in_urls_are_masked_whatever_their_length():
+    out = io.StringIO()
+    configure_logging("INFO", [TOKEN, "pw"], stream=out)
+    try:
+        logger.info("connecting to postgresql://bot:pw@db:5432/cosmo")
+        logger.info("the word pwned stays readable")
+    finally:
+        logger.remove()
+    text = out.getvalue()
+    assert "postgresql://bot:[REDACTED]@db:5432/cosmo" in text
+    assert "the word pwned stays readable" in text

@@ -2,6 +2,11 @@
 
 import datetime as dt
 
+import peewee
+import pytest
+from playhouse.db_url import connect
+
+from cosmobot import models
 from cosmobot.models import ImageAsset
 
 
@@ -18,13 +23,15 @@ def test_store_inserts_a_row(db):
     assert isinstance(row.created_at, dt.datetime)
 
 
-def test_store_again_replaces_the_row_in_place(db):
+def test_store_again_replaces_the_row_in_place(db, monkeypatch):
+    monkeypatch.setattr(models, "utcnow", lambda: dt.datetime(2026, 1, 1, 12, 0))
     first = store()
+    monkeypatch.setattr(models, "utcnow", lambda: dt.datetime(2026, 3, 1, 8, 30))
     second = store(file_id="AgAC-second", bot_id=2, fingerprint="f2")
     assert ImageAsset.select().count() == 1
     assert (second.id, second.file_id, second.bot_id) == (first.id, "AgAC-second", 2)
-    assert second.created_at == first.created_at
-    assert second.refreshed_at >= first.refreshed_at
+    assert second.created_at == dt.datetime(2026, 1, 1, 12, 0)
+    assert second.refreshed_at == dt.datetime(2026, 3, 1, 8, 30)
 
 
 def test_store_is_one_statement(db):
@@ -60,10 +67,25 @@ def test_a_row_is_valid_only_for_its_bot_and_content(db):
     assert not row.is_valid_for(7, "changed")
 
 
-def test_database_fills_timestamps_itself(db):
+def test_database_fills_timestamps_itself_in_utc(db):
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.execute_sql("SET timezone = 'Asia/Tokyo'")  # UTC+9: a local default would show
     db.execute_sql(
         "INSERT INTO image_assets (asset_key, file_id, file_unique_id, bot_id, fingerprint) "
         "VALUES ('cosmic/raw.jpg', 'x', 'y', 1, 'f')"
     )
     row = ImageAsset.lookup("cosmic/raw.jpg")
-    assert row.created_at is not None and row.refreshed_at is not None
+    assert abs(row.created_at - models.utcnow()) < dt.timedelta(minutes=5)
+    assert abs(row.refreshed_at - models.utcnow()) < dt.timedelta(minutes=5)
+
+
+def test_postgresql_connection_dropped_by_the_server_is_reopened(db, database_url):
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        pytest.skip("a PostgreSQL server behaviour")
+    store()
+    backend = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    admin = connect(database_url)
+    admin.execute_sql("SELECT pg_terminate_backend(%s)", (backend,))
+    admin.close()
+    assert ImageAsset.lookup("cosmic/orion.jpg").file_id == "AgAC-first"
+    assert db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != backend

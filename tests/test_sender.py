@@ -8,7 +8,8 @@ import os
 import pytest
 import pytest_asyncio
 from telegram import Bot
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
+from telegram.request import HTTPXRequest
 
 from cosmobot import jobs, sender
 from cosmobot.models import ImageAsset
@@ -135,3 +136,43 @@ async def test_rescan_job_picks_up_new_images(library):
     make_image(library.root / "cosmic" / "new.jpg")
     await jobs.rescan_assets(context=None)
     assert "cosmic/new.jpg" in sender.library().cosmic_keys
+
+
+async def test_hits_and_misses_are_logged(db, library, bot, api, log_lines):
+    await sender.send_image(bot, CHAT, KEY)
+    await sender.send_image(bot, CHAT, KEY)
+    assert any(line.startswith("INFO Cache miss: uploading cosmic/orion.jpg") for line in log_lines)
+    assert any(line.startswith("INFO Cache hit: cosmic/orion.jpg") for line in log_lines)
+
+
+async def test_a_timed_out_upload_is_not_sent_again(db, library, api):
+    # The upload may well have reached the chat: repeating it would deliver the photo twice.
+    request = HTTPXRequest(read_timeout=0.3)
+    async with Bot(TOKEN, base_url=api.base_url, request=request) as impatient:
+        api.latency = 1.0
+        with pytest.raises(TimedOut):
+            await sender.send_image(impatient, CHAT, KEY)
+    assert len(api.calls("sendPhoto")) == 1
+
+
+async def test_a_corrupt_file_is_dropped_before_upload(db, library, bot, api, log_lines):
+    path = library.resolve(KEY)
+    data = path.read_bytes()
+    path.write_bytes(data[:200] + b"\x00" * (len(data) - 202) + data[-2:])  # ends intact
+    assert await sender.send_image(bot, CHAT, KEY) is None
+    assert api.calls("sendPhoto") == []
+    assert KEY not in library.cosmic_keys
+    assert sum("Skipping" in line and "orion.jpg" in line for line in log_lines) == 1
+
+
+async def test_an_image_telegram_refuses_is_dropped(db, library, bot, api):
+    api.fail_next("sendPhoto", status=400, description="Bad Request: IMAGE_PROCESS_FAILED")
+    assert await sender.send_image(bot, CHAT, KEY) is None
+    assert KEY not in library.cosmic_keys
+    assert ImageAsset.lookup(KEY) is None
+
+
+async def test_a_vanished_file_is_dropped(db, library, bot, api):
+    library.resolve(KEY).unlink()
+    assert await sender.send_image(bot, CHAT, KEY) is None
+    assert KEY not in library.cosmic_keys
