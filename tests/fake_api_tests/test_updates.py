@@ -11,15 +11,9 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CommandHandler
 
 from tests.fakebotapi import FakeBotApi
-from tests.fakebotapi_client import KEYBOARD, OTHER, TOKEN, make_bot, png
+from tests.fake_api_tests.client import KEYBOARD, OTHER, TOKEN, make_bot, png
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def fake_api():
-    with FakeBotApi([TOKEN, OTHER]) as fake:
-        yield fake
 
 
 # ---- updates ------------------------------------------------------------------------------------

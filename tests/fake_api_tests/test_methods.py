@@ -6,18 +6,11 @@ import httpx
 import pytest
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 
-from tests.fakebotapi import FakeBotApi
-from tests.fakebotapi_client import KEYBOARD, OTHER, TOKEN, error_body, make_bot, png, raw
+from tests.fake_api_tests.client import KEYBOARD, OTHER, TOKEN, error_body, make_bot, png, raw
 
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def fake_api():
-    with FakeBotApi([TOKEN, OTHER]) as fake:
-        yield fake
 
 
 # ---- basics -----------------------------------------------------------------------------------

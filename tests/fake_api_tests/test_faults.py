@@ -5,16 +5,9 @@ import time
 import pytest
 from telegram.error import Conflict, NetworkError, RetryAfter
 
-from tests.fakebotapi import FakeBotApi
-from tests.fakebotapi_client import OTHER, TOKEN, error_body, make_bot, png, raw
+from tests.fake_api_tests.client import error_body, make_bot, png, raw
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def fake_api():
-    with FakeBotApi([TOKEN, OTHER]) as fake:
-        yield fake
 
 
 # ---- failure injection --------------------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""Error answers: the exception a handler raises and the texts Telegram answers with."""
+
+from __future__ import annotations
+
+# Default descriptions for injected failures, as Telegram words them.
+REASONS = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+    413: "Request Entity Too Large", 500: "Internal Server Error", 502: "Bad Gateway",
+}
+CONFLICT = ("Conflict: terminated by other getUpdates request; "
+            "make sure that only one bot instance is running")
+WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message")
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, Telegram's description and an optional retry_after."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status, self.description, self.retry_after = status, description, retry_after

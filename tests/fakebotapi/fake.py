@@ -1,0 +1,193 @@
+"""FakeBotApi: the object a test holds to run the fake Telegram, steer it and inspect it."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Self
+
+from tests.fakebotapi.faults import Faults
+from tests.fakebotapi.methods import BotMethods
+from tests.fakebotapi.recording import Call, CallLog
+from tests.fakebotapi.server import Server
+from tests.fakebotapi.state import TelegramState, bot_id
+from tests.fakebotapi.updates import UpdateQueue
+
+
+class FakeBotApi:
+    """Telegram Bot API stand-in serving one or more bot tokens on a free local port.
+
+    Every public method and attribute may be used from any thread while the server runs.
+    """
+
+    def __init__(self, tokens: str | Iterable[str], *, usernames: Iterable[str] | None = None,
+                 strict_chats: bool = False) -> None:
+        tokens = [tokens] if isinstance(tokens, str) else list(tokens)
+        self._state = TelegramState(tokens, usernames, strict_chats)
+        self._updates = UpdateQueue(tokens)
+        self._calls = CallLog()
+        self._faults = Faults()
+        methods = BotMethods(self._state, self._updates).table()
+        self._server = Server(self._state.bots, methods, self._calls, self._faults, self._updates)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start serving; returns once the port accepts connections."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; pending long polls are answered with [] first."""
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The value for PTB's `base_url`, e.g. "http://127.0.0.1:PORT/bot"."""
+        return self._server.base_url
+
+    # ---- switches tests flip (they live on the part that acts on them) -----------------------
+
+    @property
+    def strict_chats(self) -> bool:
+        """True: chats the fake has not seen get 400 "chat not found"."""
+        return self._state.strict_chats
+
+    @strict_chats.setter
+    def strict_chats(self, value: bool) -> None:
+        self._state.strict_chats = value
+
+    @property
+    def conflict(self) -> bool:
+        """True: getUpdates answers 409, as when another instance of the bot polls."""
+        return self._updates.conflict
+
+    @conflict.setter
+    def conflict(self, value: bool) -> None:
+        self._updates.conflict = value
+
+    @property
+    def upload_bandwidth(self) -> float | None:
+        """Bytes per second at which uploads arrive; None: instantly."""
+        return self._faults.upload_bandwidth
+
+    @upload_bandwidth.setter
+    def upload_bandwidth(self, value: float | None) -> None:
+        self._faults.upload_bandwidth = value
+
+    @property
+    def latency(self) -> float:
+        """Seconds every answer is delayed by."""
+        return self._faults.latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        self._faults.latency = value
+
+    # ---- test-side control -----------------------------------------------------------------
+
+    def push_text(self, chat_id: int, text: str, *, token: str | None = None,
+                  language_code: str = "en", first_name: str = "Ada") -> dict:
+        """Queue a private-chat text message from user `chat_id`; returns the update."""
+        token = self._state.token(token)
+        self.add_chat(chat_id, first_name)
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            length = len(command.encode("utf-16-le")) // 2  # Telegram counts UTF-16 units
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        user = self._state.user(chat_id, language_code)
+        return self._updates.push(token, "message", self._state.new_message(chat_id, user, content))
+
+    def push_callback(self, chat_id: int, data: str, *, message_id: int | None = None,
+                      token: str | None = None, language_code: str = "en") -> dict:
+        """Queue a callback_query pressed on a bot message (default: the bot's latest one)."""
+        token = self._state.token(token)
+        self.add_chat(chat_id)
+        query = {"id": str(secrets.randbits(60)), "from": self._state.user(chat_id, language_code),
+                 "chat_instance": str(bot_id(token) * 1000003 + chat_id), "data": data,
+                 "message": self._state.callback_message(token, chat_id, message_id)}
+        return self._updates.push(token, "callback_query", query)
+
+    def add_chat(self, chat_id: int, first_name: str | None = None) -> None:
+        """Mark a chat as known, which matters when `strict_chats` is set."""
+        self._state.add_chat(chat_id, first_name)
+
+    def block(self, chat_id: int) -> None:
+        """Make the user of `chat_id` block the bot: sends answer 403."""
+        self._state.block(chat_id)
+
+    def revoke(self, file_id: str) -> None:
+        """Make later sends of `file_id` fail with "wrong file identifier"."""
+        self._state.revoke(file_id)
+
+    def revoke_all(self) -> None:
+        """Revoke every file_id minted so far."""
+        self._state.revoke_all()
+
+    def fail_next(self, method: str, *, status: int, description: str | None = None,
+                  retry_after: int | None = None, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with this error."""
+        self._faults.fail_next(method, status=status, description=description,
+                               retry_after=retry_after, times=times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` without answering."""
+        self._faults.drop_next(method, times)
+
+    def commands(self, token: str | None = None, language_code: str = "") -> list[dict]:
+        """The commands last stored by setMyCommands."""
+        return self._state.commands(token, language_code)
+
+    # ---- recorded calls --------------------------------------------------------------------
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Every call received so far, oldest first, optionally only those of `method`."""
+        return self._calls.calls(method)
+
+    def uploads(self) -> list[Call]:
+        """sendPhoto calls that carried a file."""
+        return self._calls.uploads()
+
+    def file_id_sends(self) -> list[Call]:
+        """sendPhoto calls whose `photo` was a string (a file_id or URL)."""
+        return self._calls.file_id_sends()
+
+    def sent_to(self, chat_id: int, token: str | None = None) -> list[dict]:
+        """Messages the bot delivered to `chat_id`, as the Message dicts returned, in order."""
+        return self._calls.sent_to(chat_id, token)
+
+    def reset_calls(self) -> None:
+        """Forget the recorded calls."""
+        self._calls.reset()
+
+    def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0,
+                   interval: float = 0.01) -> Any:
+        """Block until `predicate()` is truthy and return its value.
+
+        It blocks the calling thread, so never call it on the thread whose loop runs the bot.
+        """
+        deadline = time.monotonic() + timeout
+        while not (value := predicate()):
+            if time.monotonic() >= deadline:
+                raise AssertionError(self._calls.timeout_message(predicate, timeout))
+            time.sleep(interval)
+        return value
+
+    async def await_until(self, predicate: Callable[[], Any], timeout: float = 10.0,
+                          interval: float = 0.01) -> Any:
+        """Like `wait_until`, but yields to the running event loop while waiting."""
+        deadline = time.monotonic() + timeout
+        while not (value := predicate()):
+            if time.monotonic() >= deadline:
+                raise AssertionError(self._calls.timeout_message(predicate, timeout))
+            await asyncio.sleep(interval)
+        return value

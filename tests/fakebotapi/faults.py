@@ -1,0 +1,60 @@
+"""Trouble tests ask for: injected error answers, dropped connections and a slow network."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+
+from tests.fakebotapi.errors import REASONS, ApiError
+
+
+class Faults:
+    """Pending failures per method (matched case-insensitively) and the delay of every answer."""
+
+    def __init__(self) -> None:
+        self.latency = 0.0
+        self.upload_bandwidth: float | None = None  # bytes per second
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[ApiError]] = {}
+        self._drops: dict[str, int] = {}
+
+    def fail_next(self, method: str, *, status: int, description: str | None = None,
+                  retry_after: int | None = None, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with this error."""
+        if status == 429:
+            # A flood limit always tells the client how long to wait.
+            retry_after = 1 if retry_after is None else retry_after
+            description = description or f"Too Many Requests: retry after {retry_after}"
+        description = description or REASONS.get(status, "Error")
+        with self._lock:
+            queue = self._failures.setdefault(method.lower(), deque())
+            # One exception per answer: a raised exception keeps its traceback.
+            queue.extend(ApiError(status, description, retry_after) for _ in range(times))
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` without answering."""
+        with self._lock:
+            self._drops[method.lower()] = self._drops.get(method.lower(), 0) + times
+
+    def take_drop(self, method: str) -> bool:
+        """Whether this call of `method` is one to drop; counts it as used."""
+        with self._lock:
+            drop = self._drops.get(method.lower(), 0)
+            if drop:
+                self._drops[method.lower()] = drop - 1
+        return bool(drop)
+
+    def take_failure(self, method: str) -> ApiError | None:
+        """The injected error to answer this call of `method` with, if any."""
+        with self._lock:
+            injected = self._failures.get(method.lower())
+            return injected.popleft() if injected else None
+
+    async def delay(self, upload: bytes | None) -> None:
+        """Wait as long as the latency, plus the upload's transfer time, would take."""
+        seconds, bandwidth = self.latency, self.upload_bandwidth
+        if upload is not None and bandwidth:
+            seconds += len(upload) / bandwidth
+        if seconds > 0:
+            await asyncio.sleep(seconds)

@@ -1,0 +1,194 @@
+"""HTTP plumbing: aiohttp on 127.0.0.1 in its own thread, parsing requests and routing them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Awaitable, Collection
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakebotapi.errors import ApiError
+from tests.fakebotapi.faults import Faults
+from tests.fakebotapi.methods import Files, Handler, MethodTable
+from tests.fakebotapi.recording import Call, CallLog
+from tests.fakebotapi.updates import UpdateQueue
+
+MAX_REQUEST_BYTES = 50 * 1024 * 1024
+# Parameters that clients send JSON-encoded inside form fields.
+JSON_PARAMS = frozenset({
+    "reply_markup", "commands", "allowed_updates", "entities", "caption_entities", "scope",
+    "menu_button", "reply_parameters", "link_preview_options",
+})
+INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_id"})
+PATH_RE = re.compile(r"/bot([^/]+)/([A-Za-z]+)")
+
+
+class Server:
+    """Serves the methods on a free port from a background thread with its own event loop.
+
+    Its own loop lets a bot on any thread or loop, or in a subprocess, reach it over HTTP.
+    """
+
+    def __init__(self, bots: Collection[str], methods: MethodTable, calls: CallLog,
+                 faults: Faults, updates: UpdateQueue) -> None:
+        self._bots, self._methods = bots, methods
+        self._calls, self._faults, self._updates = calls, faults, updates
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._port = 0
+
+    def start(self) -> None:
+        """Start serving; returns once the port accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("FakeBotApi is already running")
+        ready, errors = threading.Event(), []
+        self._thread = threading.Thread(target=self._serve, args=(ready, errors),
+                                        name="fakebotapi", daemon=True)
+        self._thread.start()
+        if not ready.wait(10) or errors:
+            self._thread = None
+            raise RuntimeError(f"FakeBotApi failed to start: {errors}")
+
+    def stop(self) -> None:
+        """Stop serving; pending long polls are answered with [] first."""
+        if self._thread is None:
+            return
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._begin_stop)
+        self._thread.join(timeout=10)
+        self._thread = self._loop = None
+
+    @property
+    def base_url(self) -> str:
+        """The value for PTB's `base_url`, e.g. "http://127.0.0.1:PORT/bot"."""
+        if not self._port:
+            raise RuntimeError("FakeBotApi is not started")
+        return f"http://127.0.0.1:{self._port}/bot"
+
+    def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            runner = loop.run_until_complete(self._open())
+        except OSError as exc:  # reported to start() in the calling thread
+            errors.append(exc)
+            ready.set()
+            loop.close()
+            return
+        self._loop = loop
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+
+    async def _open(self) -> web.AppRunner:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._port = runner.addresses[0][1]
+        self._updates.open()  # no await since the site started, so no request came before
+        return runner
+
+    def _begin_stop(self) -> None:
+        self._updates.close()  # so shutdown does not wait out held getUpdates
+        asyncio.get_running_loop().stop()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        match = PATH_RE.fullmatch(request.path)
+        if match is None:
+            return _error_response(ApiError(404, "Not Found"))
+        token, name = match.groups()
+        try:
+            params, files = await _read_params(request)
+        except ApiError as exc:
+            return _error_response(exc)
+        method, handler = self._methods.get(name.lower(), (name, None))
+        filename, data = next(iter(files.values()), (None, None))
+        call = Call(method, params, token, time.monotonic(), data, filename)
+        self._calls.record(call)
+        if self._faults.take_drop(method) and request.transport is not None:
+            request.transport.close()  # the client sees the server hang up without answering
+            return web.Response()
+        await self._faults.delay(data)
+        return await self._answer(call, handler, files)
+
+    async def _answer(self, call: Call, handler: Handler | None,
+                      files: Files) -> web.Response:
+        try:
+            result = self._dispatch(call.token, call.method, handler, call.params, files)
+            if isinstance(result, Awaitable):
+                result = await result
+        except ApiError as exc:
+            self._calls.answer(call, exc.status)
+            return _error_response(exc)
+        self._calls.answer(call, 200, result)
+        return web.json_response({"ok": True, "result": result})
+
+    def _dispatch(self, token: str, method: str, handler: Handler | None, params: dict,
+                  files: Files) -> Any:
+        # A bad token is 401 even for an unknown method; injected failures hit only served calls.
+        if token not in self._bots:
+            raise ApiError(401, "Unauthorized")
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        injected = self._faults.take_failure(method)
+        if injected is not None:
+            raise injected
+        return handler(token, params, files)
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], Files]:
+    """Merge query string and body (form, multipart or JSON) the way Telegram accepts them."""
+    params: dict[str, Any] = dict(request.query)
+    files: Files = {}
+    try:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ApiError(400, "Bad Request: can't parse JSON object")
+            params.update(body)
+        elif request.can_read_body:
+            for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):
+                    files[key] = (value.filename, value.file.read())
+                else:
+                    params[key] = value
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, "Request Entity Too Large") from exc
+    except ValueError as exc:
+        raise ApiError(400, "Bad Request: can't parse JSON object") from exc
+    return {key: _decode(key, value) for key, value in params.items()}, files
+
+
+def _decode(key: str, value: Any) -> Any:
+    # Form fields arrive as strings; Telegram parses them back to JSON objects and integers.
+    if not isinstance(value, str):
+        return value
+    if key in JSON_PARAMS:
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from exc
+    if key in INT_PARAMS:
+        with contextlib.suppress(ValueError):
+            return int(value)
+    return value
+
+
+def _error_response(exc: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
+    if exc.retry_after is not None:
+        body["parameters"] = {"retry_after": exc.retry_after}
+    return web.json_response(body, status=exc.status)
