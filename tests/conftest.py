@@ -51,6 +51,16 @@ def database_url(request) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a real, emptied PostgreSQL database (PostgreSQL-only tests)."""
+    url = _postgres_url()
+    db = connect(url)
+    _drop_all(db)
+    db.close()
+    yield url
+
+
+@pytest.fixture
 def empty_db(database_url: str) -> Iterator[peewee.Database]:
     """An open, empty database bound to the models' proxy."""
     db = open_database(database_url)

@@ -1,5 +1,7 @@
 """Settings from the environment, and the CLI's answers to bad configuration."""
 
+import configparser
+import importlib
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,13 @@ def test_every_command_has_help(command, capsys):
         main([*command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: cosmobot" in capsys.readouterr().out
+
+
+def test_console_script_points_at_main():
+    parser = configparser.ConfigParser()
+    parser.read(Path(__file__).resolve().parent.parent / "setup.cfg")
+    scripts = parser["options.entry_points"]["console_scripts"].strip()
+    name, target = (part.strip() for part in scripts.split("="))
+    module, function = target.split(":")
+    assert name == "cosmobot"
+    assert getattr(importlib.import_module(module), function) is main

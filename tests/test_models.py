@@ -3,10 +3,10 @@
 import datetime as dt
 
 import peewee
-import pytest
 from playhouse.db_url import connect
 
 from cosmobot import models
+from cosmobot.database import apply_migrations, open_database
 from cosmobot.models import ImageAsset
 
 
@@ -79,13 +79,14 @@ def test_database_fills_timestamps_itself_in_utc(db):
     assert abs(row.refreshed_at - models.utcnow()) < dt.timedelta(minutes=5)
 
 
-def test_postgresql_connection_dropped_by_the_server_is_reopened(db, database_url):
-    if not isinstance(db, peewee.PostgresqlDatabase):
-        pytest.skip("a PostgreSQL server behaviour")
+def test_postgresql_connection_dropped_by_the_server_is_reopened(postgres_url):
+    db = open_database(postgres_url)
+    apply_migrations()
     store()
     backend = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-    admin = connect(database_url)
+    admin = connect(postgres_url)
     admin.execute_sql("SELECT pg_terminate_backend(%s)", (backend,))
     admin.close()
     assert ImageAsset.lookup("cosmic/orion.jpg").file_id == "AgAC-first"
     assert db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != backend
+    db.close()
