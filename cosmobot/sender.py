@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from contextlib import suppress
 from pathlib import Path
 
 from loguru import logger
@@ -20,7 +21,8 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.error import BadRequest
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
 
 from cosmobot import photo
 from cosmobot.assets import AssetLibrary
@@ -154,6 +156,9 @@ class _Send:
     async def upload(self, path: Path, fingerprint: str) -> Message | None:
         """Upload the file and remember its file_id; None if the file is no usable image."""
         logger.info("Cache miss: uploading {} for {}", self.key, self.chat_id)
+        # "sending a photo..." in the chat while the upload runs; a nicety, so never fatal.
+        with suppress(TelegramError):
+            await self.bot.send_chat_action(self.chat_id, ChatAction.UPLOAD_PHOTO)
         try:
             # Off the event loop: a full decode, and maybe a re-encode, takes a while.
             data = await asyncio.to_thread(photo.prepare_upload, path)

@@ -51,12 +51,16 @@ async def test_miss_uploads_and_stores_the_largest_size(db, library, bot, api):
     assert row.bot_id == bot.id
     assert row.fingerprint == library.fingerprint(library.resolve(KEY))
     assert api.uploads()[0].params["caption"] == "Orion"
+    actions = api.calls("sendChatAction")
+    assert [call.params["action"] for call in actions] == ["upload_photo"]
+    assert actions[0].timestamp <= api.uploads()[0].timestamp
 
 
 async def test_hit_sends_by_file_id(db, library, bot, api):
     await sender.send_image(bot, CHAT, KEY)
     message = await sender.send_image(bot, CHAT, KEY)
     assert counts(api) == (1, 1)
+    assert len(api.calls("sendChatAction")) == 1  # no "sending a photo" for an instant send
     assert api.file_id_sends()[0].params["photo"] == ImageAsset.lookup(KEY).file_id
     assert message.photo[-1].file_id == ImageAsset.lookup(KEY).file_id
 
