@@ -22,6 +22,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = ("cosmic", "start", "help")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 READ_TIMEOUT_SECONDS = 30
+BOOTSTRAP_RETRIES = 3
 MEDIA_WRITE_TIMEOUT_SECONDS = 60
 
 
@@ -63,7 +64,11 @@ def run_application(
     asyncio.set_event_loop(loop)
     try:
         application.run_polling(
-            allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals, close_loop=False
+            allowed_updates=ALLOWED_UPDATES,
+            stop_signals=stop_signals,
+            close_loop=False,
+            # A network blip while the machine boots should not end the bot.
+            bootstrap_retries=BOOTSTRAP_RETRIES,
         )
     except InvalidToken:
         # When polling died of a revoked token, PTB re-raises while stopping the updater and

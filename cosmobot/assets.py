@@ -16,6 +16,8 @@ from cosmobot.metadata import ImageMeta, load_metadata
 COSMIC = "cosmic"
 # Files kept beside the images on purpose; they are not images and deserve no warning.
 SIDECAR_SUFFIXES = frozenset({".toml", ".md"})
+# The cache table's asset_key column holds this many characters.
+MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,9 @@ class AssetLibrary:
             return None
         if self.resolve(key) is None:
             self._reject(key, f"it points outside {self.root}")
+            return None
+        if len(key) > MAX_KEY_LENGTH:
+            self._reject(key, f"its path is longer than {MAX_KEY_LENGTH} characters")
             return None
         try:
             return Asset(key, path, photo.probe(path))

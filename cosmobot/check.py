@@ -58,7 +58,7 @@ def check_configuration(settings: Settings, report: Report) -> None:
     except ConfigError as error:
         report.config_ok = False
         report.bad("token", str(error))
-    report.good("Bot API", settings.api_url)
+    report.good("Bot API", redact_url(settings.api_url))
 
 
 def check_database(settings: Settings, report: Report) -> None:

@@ -64,7 +64,7 @@ def _prepare_database(settings: Settings) -> list[str]:
     try:
         open_database(settings.database_url)
         return apply_migrations()
-    except peewee.OperationalError as error:
+    except peewee.DatabaseError as error:  # unreachable, refused, or no rights to create tables
         raise DatabaseUnavailable(f"Cannot open the database in {DATABASE_URL}: {error}") from None
     except MigrationsMissing as error:
         raise DatabaseUnavailable(str(error)) from None

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
-from playhouse.db_url import schemes as database_schemes
 
 TOKEN = "COSMOBOT_TOKEN"
 DATABASE_URL = "COSMOBOT_DATABASE_URL"
@@ -22,10 +21,17 @@ DEFAULT_DATABASE_URL = "sqlite:///cosmobot.db"
 DEFAULT_ASSETS_DIR = "assets/images"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_LOG_LEVEL = "INFO"
+# The databases cosmobot is built and tested for (peewee knows more, e.g. MySQL).
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 # Telegram tokens are "<bot id>:<secret>"; checking the shape catches pasted quotes and spaces.
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+REDACTED = "[REDACTED]"
+URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+@", re.IGNORECASE)
+DSN_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -59,9 +65,10 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Strings that must never be written to a log."""
-        values = [self.token, database_password(self.database_url)]
-        return tuple(value for value in values if value)
+        """Strings that must never be written anywhere, wherever they appear."""
+        # A database password is masked by its place in a URL or DSN instead (redact_url):
+        # masking a short or ordinary word everywhere would garble logs and reveal it.
+        return (self.token,) if self.token else ()
 
 
 def load_settings(
@@ -70,7 +77,10 @@ def load_settings(
     """Build Settings from a `.env` file and the environment; real variables win."""
     values: dict[str, str | None] = {}
     if env_file is not None and env_file.is_file():
-        values.update(dotenv_values(env_file))
+        try:
+            values.update(dotenv_values(env_file, encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"Cannot read {env_file}: {error}") from None
     values.update(os.environ if environ is None else environ)
 
     def read(name: str, default: str) -> str:
@@ -100,8 +110,11 @@ def validate(settings: Settings) -> None:
             f"use sqlite:///path.db or postgresql://user:password@host:5432/name"
         )
     api = urlparse(settings.api_url)
-    if api.scheme not in ("http", "https") or not api.netloc:
-        raise ConfigError(f"{API_URL} must be an http(s) URL such as {DEFAULT_API_URL}")
+    # PTB appends the token to this URL as it is, so it must end where the token goes.
+    if api.scheme not in ("http", "https") or not api.netloc or not api.path.endswith("/bot"):
+        raise ConfigError(
+            f"{API_URL} must be an http(s) URL ending in /bot, like {DEFAULT_API_URL}"
+        )
     if settings.log_level not in LOG_LEVELS:
         raise ConfigError(f"{LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}")
 
@@ -112,18 +125,10 @@ def _is_database_url(url: str) -> bool:
         parsed.port  # noqa: B018 -- raises ValueError for a malformed port
     except ValueError:
         return False
-    return parsed.scheme in database_schemes
+    return parsed.scheme in DATABASE_SCHEMES
 
 
-def database_password(url: str) -> str | None:
-    """Return the password embedded in a database URL, if any."""
-    try:
-        return urlparse(url).password
-    except ValueError:
-        return None
-
-
-def redact_url(url: str) -> str:
-    """Return the database URL with its password masked, for reports."""
-    password = database_password(url)
-    return url.replace(f":{password}@", ":***@") if password else url
+def redact_url(text: str) -> str:
+    """Return text with the password of every URL (`scheme://user:password@`) or DSN masked."""
+    text = URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+    return DSN_PASSWORD.sub(rf"\1{REDACTED}", text)

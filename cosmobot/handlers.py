@@ -6,7 +6,7 @@ from contextlib import suppress
 
 from loguru import logger
 from telegram import Update
-from telegram.error import BadRequest, Conflict, Forbidden, TelegramError
+from telegram.error import Conflict, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from cosmobot.delivery import cosmic_button, deliver_cosmic
@@ -40,7 +40,7 @@ async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a cosmic button press with the next image."""
     # Answer first: it stops the button's spinner while the image is on its way. A press
     # made while the bot was down is too old to answer, but still deserves its image.
-    with suppress(BadRequest):
+    with suppress(TelegramError):
         await update.callback_query.answer()
     await _send_cosmic(update, context)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 import sys
 import warnings
 from collections.abc import Iterable
@@ -14,11 +13,9 @@ from loguru import logger
 from telegram.error import InvalidToken
 from telegram.warnings import PTBDeprecationWarning
 
+from cosmobot.config import REDACTED, redact_url
+
 FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
-REDACTED = "[REDACTED]"
-MIN_SECRET_LENGTH = 8
-# The password part of `scheme://user:password@host`.
-URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+@", re.IGNORECASE)
 
 # Libraries that log every HTTP request or scheduler tick at INFO; quiet unless DEBUG.
 CHATTY_LOGGERS = ("httpx", "httpcore", "apscheduler", "peewee")
@@ -32,34 +29,37 @@ class InterceptHandler(logging.Handler):
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        if _is_invalid_token(record):
-            return  # the CLI reports a rejected token in one plain line; skip PTB's traceback
+        if _reported_by_cli(record):
+            return
         frame, depth = inspect.currentframe(), 0
         while frame and (depth == 0 or frame.f_code.co_filename == logging.__file__):
             frame, depth = frame.f_back, depth + 1
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
-def _is_invalid_token(record: logging.LogRecord) -> bool:
-    return bool(record.exc_info) and isinstance(record.exc_info[1], InvalidToken)
+def _reported_by_cli(record: logging.LogRecord) -> bool:
+    # PTB logs a full traceback when a rejected token or an unreachable Bot API stops it;
+    # `cosmobot run` then says the same in one plain line, so the traceback only gets in the way.
+    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        return True
+    message = record.getMessage()
+    return "(Bootstrap Initialize Application)" in message and "Aborting" in message
 
 
 class RedactingSink:
     """A loguru sink that masks secrets in the fully formatted line, traceback included."""
 
     def __init__(self, secrets: Iterable[str], stream: TextIO | None = None) -> None:
-        # A very short secret would mask innocent text everywhere and, by doing so, give itself
-        # away; such a password is still masked wherever it stands in a URL.
-        found = {s for s in _expand(secrets) if len(s) >= MIN_SECRET_LENGTH}
+        found = {s for s in _expand(secrets) if s}
         # Longest first, so a secret that contains another is masked whole.
         self._secrets = sorted(found, key=len, reverse=True)
         self._stream = stream
 
     def redact(self, text: str) -> str:
-        """Return text with every secret, and every password in a URL, replaced."""
+        """Return text with every secret, and every password in a URL or DSN, replaced."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+        return redact_url(text)
 
     def write(self, message: str) -> None:
         """Write one formatted record."""

@@ -7,7 +7,9 @@ every handler and job.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from contextlib import suppress
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from telegram.error import BadRequest, TelegramError
 from cosmobot import photo
 from cosmobot.assets import AssetLibrary
 from cosmobot.models import ImageAsset
-from cosmobot.retry import with_retries
+from cosmobot.retry import is_unavailable, with_retries
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
@@ -45,6 +47,9 @@ REJECTED_IMAGE_ERRORS = ("image_process_failed", "photo_invalid_dimensions", "to
 _library: AssetLibrary | None = None
 # One lock per image: concurrent first sends of it make a single upload (single flight).
 _upload_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+# The last upload of each image that failed because Telegram was unavailable, and when.
+_upload_failures: dict[str, tuple[float, TelegramError]] = {}
+_background_tasks: set[asyncio.Task] = set()
 
 
 def configure(library: AssetLibrary | None) -> None:
@@ -52,6 +57,7 @@ def configure(library: AssetLibrary | None) -> None:
     global _library
     _library = library
     _upload_locks.clear()
+    _upload_failures.clear()
 
 
 def library() -> AssetLibrary:
@@ -94,14 +100,7 @@ async def send_image(
         if message is not None:
             return message
         rejected = cached.file_id
-    async with _upload_locks[asset_key]:
-        # Whoever held the lock before us may have uploaded this image already.
-        cached = _usable_row(asset_key, bot.id, fingerprint)
-        if cached is not None and cached.file_id != rejected:
-            message = await send.by_file_id(cached)
-            if message is not None:
-                return message
-        return await send.upload(path, fingerprint)
+    return await _upload_once(send, path, fingerprint, rejected)
 
 
 async def send_random_cosmic(
@@ -115,6 +114,44 @@ async def send_random_cosmic(
     if key is None:
         return None
     return await send_image(bot, chat_id, key, caption=caption, reply_markup=reply_markup)
+
+
+async def _upload_once(
+    send: _Send, path: Path, fingerprint: str, rejected: str | None
+) -> Message | None:
+    """Upload under the image's lock, unless whoever held it before us settled the matter."""
+    queued_at = time.monotonic()
+    _in_background(_show_uploading(send.bot, send.chat_id))
+    async with _upload_locks[send.key]:
+        failed_at, error = _upload_failures.get(send.key, (0.0, None))
+        if error is not None and failed_at >= queued_at:
+            # Telegram just failed this very upload; repeating it for everyone in the queue
+            # would only keep them all waiting.
+            raise error
+        cached = _usable_row(send.key, send.bot.id, fingerprint)
+        if cached is not None and cached.file_id != rejected:
+            message = await send.by_file_id(cached)
+            if message is not None:
+                return message
+        try:
+            return await send.upload(path, fingerprint)
+        except TelegramError as failure:
+            if is_unavailable(failure):
+                _upload_failures[send.key] = (time.monotonic(), failure)
+            raise
+
+
+async def _show_uploading(bot: Bot, chat_id: int) -> None:
+    # "sending a photo..." in the chat while the user waits; a nicety, so never fatal.
+    with suppress(TelegramError):
+        await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO, read_timeout=5)
+
+
+def _in_background(coroutine: Coroutine) -> None:
+    task = asyncio.create_task(coroutine)
+    # The event loop keeps only weak references to tasks: hold this one until it is done.
+    _background_tasks.add(task)
+    task.add_done_callback(_background_tasks.discard)
 
 
 async def _fingerprint(path: Path) -> str:
@@ -156,9 +193,6 @@ class _Send:
     async def upload(self, path: Path, fingerprint: str) -> Message | None:
         """Upload the file and remember its file_id; None if the file is no usable image."""
         logger.info("Cache miss: uploading {} for {}", self.key, self.chat_id)
-        # "sending a photo..." in the chat while the upload runs; a nicety, so never fatal.
-        with suppress(TelegramError):
-            await self.bot.send_chat_action(self.chat_id, ChatAction.UPLOAD_PHOTO)
         try:
             # Off the event loop: a full decode, and maybe a re-encode, takes a while.
             data = await asyncio.to_thread(photo.prepare_upload, path)

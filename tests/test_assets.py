@@ -149,3 +149,17 @@ def test_metadata_comes_from_every_toml_sidecar(tmp_path, log_lines):
     assert library.has_metadata("cosmic/orion.jpg")
     assert not library.has_metadata("cosmic/plain_old-file.jpg")
     assert sum("broken.toml" in line for line in log_lines) == 1
+
+
+def test_metadata_added_while_running_is_picked_up(tmp_path):
+    library = scanned(make_assets(tmp_path, ("orion.jpg",)))
+    assert library.metadata("cosmic/orion.jpg").title("en") == "Orion"
+    (tmp_path / "cosmic" / "mine.toml").write_text('["orion.jpg"]\ntitle = "The Hunter"\n')
+    assert library.rescan_if_changed()
+    assert library.metadata("cosmic/orion.jpg").title("en") == "The Hunter"
+
+
+def test_paths_too_long_for_the_cache_are_skipped(tmp_path, log_lines):
+    make_assets(tmp_path, ("ok.jpg", "x" * 250 + ".jpg"))
+    assert scanned(tmp_path).cosmic_keys == ["cosmic/ok.jpg"]
+    assert any("longer than 255 characters" in line for line in log_lines)

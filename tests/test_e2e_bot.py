@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cosmobot import jobs
+from cosmobot import assets, jobs, sender
 from cosmobot.config import Settings
 from tests.botrunner import BotThread
 from tests.factories import TOKEN, make_assets
@@ -175,14 +175,30 @@ def test_unexpected_failure_is_told_in_plain_words(bot, fake_api):
     assert len(fake_api.calls("sendPhoto")) == 1  # a bad request is not worth repeating
 
 
-def test_a_broken_image_is_skipped_and_another_sent(fake_api, settings):
+def test_a_broken_image_is_skipped_and_another_sent(fake_api, settings, monkeypatch):
     cosmic = settings.assets_dir / "cosmic"
-    (cosmic / "broken.jpg").write_bytes((cosmic / "orion.jpg").read_bytes()[:300] + b"\xff\xd9")
+    data = (cosmic / "orion.jpg").read_bytes()
+    # A valid header and end marker around garbage: only decoding the pixels tells.
+    (cosmic / "broken.jpg").write_bytes(data[:200] + b"\x00" * (len(data) - 202) + data[-2:])
+    # Always pick the first candidate, so the broken image is tried first.
+    monkeypatch.setattr(assets.random, "choice", lambda keys: sorted(keys)[0])
     with BotThread(settings, fake_api):
-        for n in range(1, 4):
+        for n in range(1, 3):
             fake_api.push_text(ALICE, "/cosmic")
             fake_api.wait_until(lambda n=n: len(photos(fake_api, ALICE)) == n)
     assert len(fake_api.uploads()) == 1  # only the good image was ever uploaded
+    assert not texts(fake_api, ALICE)  # and no apology: the user simply got a picture
+
+
+def test_unexpected_error_is_logged_and_told(bot, fake_api, monkeypatch, log_lines):
+    async def broken_send(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sender, "send_image", broken_send)
+    fake_api.push_text(ALICE, "/cosmic")
+    reply = fake_api.wait_until(lambda: texts(fake_api, ALICE))[0]
+    assert reply == "Sorry, something went wrong on our side. Please try again."
+    assert any("Error while handling an update" in line for line in log_lines)
 
 
 def test_folder_watch_and_polling_watch_are_scheduled(bot):

@@ -99,6 +99,7 @@ def test_unreachable_api_is_a_clear_failure(bot_env, tmp_path):
     assert bot.wait() == 1
     assert "Cannot reach the Bot API at http://127.0.0.1:9/bot" in bot.output
     assert SECRET_HALF not in bot.output
+    assert "Traceback" not in bot.output
 
 
 def test_token_revoked_while_running_stops_the_bot(fake_api, bot_env, tmp_path):

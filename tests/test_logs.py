@@ -61,14 +61,16 @@ def test_chatty_libraries_are_quiet_at_info():
     assert "Application started" in out.getvalue()
 
 
-def test_passwords_in_urls_are_masked_whatever_their_length():
+def test_database_passwords_are_masked_by_place_not_by_word():
     out = io.StringIO()
-    configure_logging("INFO", [TOKEN, "pw"], stream=out)
+    configure_logging("INFO", [TOKEN], stream=out)
     try:
-        logger.info("connecting to postgresql://bot:pw@db:5432/cosmo")
-        logger.info("the word pwned stays readable")
+        logger.info("connecting to postgresql://cosmobot:cosmobot@db:5432/cosmo")
+        logger.info("psycopg2: dbname=cosmo user=cosmobot password=cosmobot host=db")
+        logger.info("the cosmobot module keeps its name")
     finally:
         logger.remove()
     text = out.getvalue()
-    assert "postgresql://bot:[REDACTED]@db:5432/cosmo" in text
-    assert "the word pwned stays readable" in text
+    assert "postgresql://cosmobot:[REDACTED]@db:5432/cosmo" in text
+    assert "user=cosmobot password=[REDACTED] host=db" in text
+    assert "the cosmobot module keeps its name" in text

@@ -90,3 +90,12 @@ def test_postgresql_connection_dropped_by_the_server_is_reopened(postgres_url):
     assert ImageAsset.lookup("cosmic/orion.jpg").file_id == "AgAC-first"
     assert db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != backend
     db.close()
+
+
+def test_postgresql_connection_closed_under_us_is_reopened(postgres_url):
+    db = open_database(postgres_url)
+    apply_migrations()
+    store()
+    db.connection().close()  # e.g. closed by a driver error the last time it was used
+    assert ImageAsset.lookup("cosmic/orion.jpg").file_id == "AgAC-first"
+    db.close()
