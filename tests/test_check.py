@@ -78,3 +78,11 @@ def test_missing_token_is_a_configuration_error(workdir, monkeypatch, capsys):
     main(["migrate"])
     assert main(["check"]) == ExitStatus.CONFIG_ERROR
     assert "COSMOBOT_TOKEN is not set" in capsys.readouterr().out
+
+
+def test_report_masks_a_password_in_the_api_url(workdir, monkeypatch, capsys):
+    monkeypatch.setenv("COSMOBOT_API_URL", "http://proxy:apipassw0rd@127.0.0.1:9/bot")
+    make_assets(workdir / "assets")
+    main(["check"])
+    out = capsys.readouterr().out
+    assert "http://proxy:[REDACTED]@127.0.0.1:9/bot" in out and "apipassw0rd" not in out

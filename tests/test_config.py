@@ -130,3 +130,12 @@ def test_console_script_points_at_main():
     module, function = target.split(":")
     assert name == "cosmobot"
     assert getattr(importlib.import_module(module), function) is main
+
+
+def test_a_file_that_is_no_database_is_a_clear_failure(clean_env, capsys, tmp_path):
+    (tmp_path / "bot.db").write_bytes(b"these are holiday photos, not a database" * 100)
+    clean_env.setenv("COSMOBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    assert main(["migrate"]) == ExitStatus.ERROR
+    err = capsys.readouterr().err
+    assert "Cannot open the database in COSMOBOT_DATABASE_URL" in err
+    assert "Traceback" not in err
