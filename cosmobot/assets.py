@@ -140,14 +140,10 @@ class AssetLibrary:
         self._rejected[key] = version
 
     def _folder_signature(self) -> tuple:
-        entries = []
-        for path in files_under(self.cosmic_dir, include_sidecars=True):
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
-        return tuple(entries)
+        paths = files_under(self.cosmic_dir, include_sidecars=True)
+        versions = ((str(path), _version_or_none(path)) for path in paths)
+        # A file that vanished mid-walk is left out, as the next scan will not find it either.
+        return tuple((name, *version) for name, version in versions if version is not None)
 
 
 def files_under(folder: Path, include_sidecars: bool = False) -> list[Path]:

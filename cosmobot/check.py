@@ -16,6 +16,7 @@ from cosmobot.database import (
     pending_migrations,
     sqlite_file,
 )
+from cosmobot.metadata import load_metadata
 
 
 @dataclass
@@ -85,23 +86,23 @@ def check_database(settings: Settings, report: Report) -> None:
 
 
 def check_images(settings: Settings, report: Report) -> None:
-    library = AssetLibrary(settings.assets_dir)
-    folder = library.cosmic_dir
+    folder = AssetLibrary(settings.assets_dir).cosmic_dir
     files = files_under(folder)
     if not files:
         report.bad("images", f"no images in {folder}: put .jpg, .png or .webp files there")
         return
-    usable = 0
+    usable = []
     for path in files:
         try:
             info = photo.verify(path)
         except OSError as error:
             report.bad("image", f"{path}: not a readable image ({error}); it will be skipped")
             continue
-        usable += 1
+        usable.append(path)
         if not info.fits_telegram:
             report.good("image", f"{path}: beyond Telegram's photo limits, "
                         "will be downscaled for upload")
-    library.scan()
-    described = sum(1 for key in library.cosmic_keys if library.has_metadata(key))
-    report.good("images", f"{usable} usable in {folder}, {described} with titles and credits")
+    # Read the sidecars directly: a library scan would probe every image a second time.
+    titled = load_metadata(folder)
+    described = sum(1 for path in usable if path.relative_to(folder).as_posix() in titled)
+    report.good("images", f"{len(usable)} usable in {folder}, {described} with titles and credits")
