@@ -13,9 +13,30 @@ from pathlib import Path
 from cosmobot.app import build_application, run_application
 from cosmobot.config import Settings
 from cosmobot.database import apply_migrations, open_database
+from tests.factories import TOKEN
 from tests.fakebotapi import FakeBotApi
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def bot_settings(tmp_path: Path, fake: FakeBotApi, assets_dir: Path) -> Settings:
+    """Settings for a bot with a fresh SQLite file in tmp_path, talking to the fake API."""
+    return Settings(
+        token=TOKEN,
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        assets_dir=assets_dir,
+        api_url=fake.base_url,
+    )
+
+
+def photos(fake: FakeBotApi, chat_id: int) -> list[dict]:
+    """The photo messages the bot delivered to chat_id."""
+    return [message for message in fake.sent_to(chat_id) if "photo" in message]
+
+
+def texts(fake: FakeBotApi, chat_id: int) -> list[str]:
+    """The texts of the text messages the bot delivered to chat_id."""
+    return [message["text"] for message in fake.sent_to(chat_id) if "text" in message]
 
 
 class BotThread:

@@ -34,6 +34,12 @@ def _drop_all(db: peewee.Database) -> None:
         db.execute_sql(f'DROP TABLE IF EXISTS "{table}"{cascade}')
 
 
+def _empty_postgres(url: str) -> None:
+    db = connect(url)
+    _drop_all(db)
+    db.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request) -> Iterator[str]:
     """A database URL, once for SQLite and once for a real, emptied PostgreSQL database."""
@@ -41,22 +47,16 @@ def database_url(request) -> Iterator[str]:
         yield "sqlite:///:memory:"
         return
     url = _postgres_url()
-    db = connect(url)
-    _drop_all(db)
-    db.close()
+    _empty_postgres(url)
     yield url
-    db = connect(url)
-    _drop_all(db)
-    db.close()
+    _empty_postgres(url)
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of a real, emptied PostgreSQL database (PostgreSQL-only tests)."""
     url = _postgres_url()
-    db = connect(url)
-    _drop_all(db)
-    db.close()
+    _empty_postgres(url)
     yield url
 
 

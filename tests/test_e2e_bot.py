@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from cosmobot import assets, jobs, sender
-from cosmobot.config import Settings
-from tests.botrunner import BotThread
-from tests.factories import TOKEN, make_assets
+from tests.botrunner import BotThread, bot_settings, photos, texts
+from tests.factories import make_assets
 
 ALICE, BORIS = 1001, 1002
 
 
 @pytest.fixture
 def settings(tmp_path, fake_api):
-    return Settings(
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        assets_dir=make_assets(tmp_path / "assets", ("orion.jpg",)),
-        api_url=fake_api.base_url,
-    )
+    return bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", ("orion.jpg",)))
 
 
 @pytest.fixture
 def bot(settings, fake_api):
     with BotThread(settings, fake_api) as running:
         yield running
-
-
-def photos(fake_api, chat_id):
-    return [message for message in fake_api.sent_to(chat_id) if "photo" in message]
-
-
-def texts(fake_api, chat_id):
-    return [message["text"] for message in fake_api.sent_to(chat_id) if "text" in message]
 
 
 def test_start_greets_and_offers_a_button(bot, fake_api):
@@ -121,7 +109,7 @@ def test_slow_upload_does_not_delay_another_user(bot, fake_api):
 
 
 def test_no_images_installed_gets_a_plain_answer(tmp_path, fake_api, settings):
-    empty = Settings(**{**settings.__dict__, "assets_dir": tmp_path / "nothing-here"})
+    empty = dataclasses.replace(settings, assets_dir=tmp_path / "nothing-here")
     with BotThread(empty, fake_api):
         fake_api.push_text(ALICE, "/cosmic")
         reply = fake_api.wait_until(lambda: texts(fake_api, ALICE))[0]

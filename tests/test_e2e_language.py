@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cosmobot.config import Settings
 from cosmobot.metadata import ImageMeta
 from cosmobot.texts import CAPTION_LIMIT, TEXTS, caption, language_of
-from tests.botrunner import BotThread
-from tests.factories import TOKEN, make_assets
+from tests.botrunner import BotThread, bot_settings
+from tests.factories import make_assets
 
 CREDITS = """
 ["orion.jpg"]
@@ -24,13 +23,7 @@ source = "Hubble"
 def bot(tmp_path, fake_api):
     assets = make_assets(tmp_path / "assets", ("orion.jpg",))
     (assets / "cosmic" / "credits.toml").write_text(CREDITS, encoding="utf-8")
-    settings = Settings(
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        assets_dir=assets,
-        api_url=fake_api.base_url,
-    )
-    with BotThread(settings, fake_api) as running:
+    with BotThread(bot_settings(tmp_path, fake_api, assets), fake_api) as running:
         yield running
 
 
@@ -68,13 +61,8 @@ def test_button_press_answers_in_the_presser_language(bot, fake_api):
 
 
 def test_image_without_metadata_gets_a_title_from_its_name(tmp_path, fake_api):
-    settings = Settings(
-        token=TOKEN,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        assets_dir=make_assets(tmp_path / "assets", ("crab_nebula-2.jpg",)),
-        api_url=fake_api.base_url,
-    )
-    with BotThread(settings, fake_api):
+    assets = make_assets(tmp_path / "assets", ("crab_nebula-2.jpg",))
+    with BotThread(bot_settings(tmp_path, fake_api, assets), fake_api):
         fake_api.push_text(505, "/cosmic")
         assert first_reply(fake_api, 505)["caption"] == "Crab nebula 2"
 

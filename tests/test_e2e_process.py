@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.botrunner import BotProcess
+from tests.botrunner import BotProcess, photos
 from tests.factories import TOKEN, make_assets
 
 ALICE = 1001
@@ -22,10 +22,6 @@ def bot_env(tmp_path, fake_api):
         "COSMOBOT_ASSETS_DIR": str(tmp_path / "assets"),
         "COSMOBOT_API_URL": fake_api.base_url,
     }
-
-
-def photos(fake_api, chat_id):
-    return [message for message in fake_api.sent_to(chat_id) if "photo" in message]
 
 
 def run_one_cosmic(fake_api, env, cwd, expected_photos):

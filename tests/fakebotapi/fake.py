@@ -16,6 +16,22 @@ from tests.fakebotapi.state import TelegramState, bot_id
 from tests.fakebotapi.updates import UpdateQueue
 
 
+class _Switch:
+    """An attribute of FakeBotApi that is stored on one of its parts, under the same name."""
+
+    def __init__(self, part: str, doc: str) -> None:
+        self.part, self.__doc__ = part, doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, fake: Any, owner: type | None = None) -> Any:
+        return self if fake is None else getattr(getattr(fake, self.part), self.name)
+
+    def __set__(self, fake: Any, value: Any) -> None:
+        setattr(getattr(fake, self.part), self.name, value)
+
+
 class FakeBotApi:
     """Telegram Bot API stand-in serving one or more bot tokens on a free local port.
 
@@ -56,41 +72,10 @@ class FakeBotApi:
 
     # ---- switches tests flip (they live on the part that acts on them) -----------------------
 
-    @property
-    def strict_chats(self) -> bool:
-        """True: chats the fake has not seen get 400 "chat not found"."""
-        return self._state.strict_chats
-
-    @strict_chats.setter
-    def strict_chats(self, value: bool) -> None:
-        self._state.strict_chats = value
-
-    @property
-    def conflict(self) -> bool:
-        """True: getUpdates answers 409, as when another instance of the bot polls."""
-        return self._updates.conflict
-
-    @conflict.setter
-    def conflict(self, value: bool) -> None:
-        self._updates.conflict = value
-
-    @property
-    def upload_bandwidth(self) -> float | None:
-        """Bytes per second at which uploads arrive; None: instantly."""
-        return self._faults.upload_bandwidth
-
-    @upload_bandwidth.setter
-    def upload_bandwidth(self, value: float | None) -> None:
-        self._faults.upload_bandwidth = value
-
-    @property
-    def latency(self) -> float:
-        """Seconds every answer is delayed by."""
-        return self._faults.latency
-
-    @latency.setter
-    def latency(self, value: float) -> None:
-        self._faults.latency = value
+    strict_chats = _Switch("_state", 'True: chats the fake has not seen get 400 "chat not found".')
+    conflict = _Switch("_updates", "True: getUpdates answers 409, as when another bot polls.")
+    upload_bandwidth = _Switch("_faults", "Bytes per second uploads arrive at; None: instantly.")
+    latency = _Switch("_faults", "Seconds every answer is delayed by.")
 
     # ---- test-side control -----------------------------------------------------------------
 
