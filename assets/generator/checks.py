@@ -8,7 +8,7 @@ from PIL import Image
 
 from .catalog import IMAGES, credit_source
 from .collection import SHEET, image_files, load_credits
-from .output import MAX_BYTES, MIN_BYTES
+from .output import MAX_BYTES, MIN_BYTES, MIN_LONG_SIDE
 from .sheet import MAX_SHEET_BYTES
 
 
@@ -39,8 +39,8 @@ def file_issues(p: Path, w: int, h: int, fmt: str, size: int) -> list[str]:
     issues = []
     if fmt != "JPEG":
         issues.append(f"format {fmt}")
-    if max(w, h) < 1280:
-        issues.append(f"long side {max(w, h)} < 1280")
+    if max(w, h) < MIN_LONG_SIDE:
+        issues.append(f"long side {max(w, h)} < {MIN_LONG_SIDE}")
     if w + h > 10000:
         issues.append("width+height > 10000")
     if max(w, h) / min(w, h) > 20:

@@ -13,6 +13,7 @@ from .numerics import F32
 
 MIN_BYTES = 80 * 1024
 MAX_BYTES = 600 * 1024
+MIN_LONG_SIDE = 1000  # pixels, the collection's rule for the long side of every image
 
 
 def tonemap(img, rng, stretch=6.0, exposure=1.0, black=0.0, gamma=1.0, sat=1.0, grain=0.006):
