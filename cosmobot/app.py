@@ -6,16 +6,16 @@ import asyncio
 import signal
 from collections.abc import Sequence
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Defaults
 
-from cosmobot import handlers, jobs, sender
+from cosmobot import filecache, handlers, jobs, sender
 from cosmobot.assets import AssetLibrary
 from cosmobot.config import Settings
 from cosmobot.database import close_database
-from cosmobot.delivery import COSMIC_CALLBACK
-from cosmobot.retry import with_retries
+from cosmobot.delivery import COSMIC_PATTERN
+from cosmobot.polling import PollingRequest
 from cosmobot.texts import ENGLISH, LANGUAGES, text
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -24,10 +24,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 READ_TIMEOUT_SECONDS = 30
 BOOTSTRAP_RETRIES = 3
 MEDIA_WRITE_TIMEOUT_SECONDS = 60
+# How long a stopping bot waits for file_ids still being written to the database.
+SHUTDOWN_WRITES_SECONDS = 10
+POLLING = "polling_request"
 
 
 def build_application(settings: Settings) -> Application:
     """Build the Application with every handler registered here, in one place."""
+    polling = PollingRequest(connection_pool_size=1)
     application = (
         Application.builder()
         .token(settings.require_token())
@@ -38,15 +42,22 @@ def build_application(settings: Settings) -> Application:
         # timed-out upload is not retried (it may have arrived), so give it time instead.
         .read_timeout(READ_TIMEOUT_SECONDS)
         .media_write_timeout(MEDIA_WRITE_TIMEOUT_SECONDS)
+        .get_updates_request(polling)
+        # In groups PTB quotes the command it answers; one deleted meanwhile is no reason to
+        # leave the user without an answer.
+        .defaults(Defaults(allow_sending_without_reply=True))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    polling.on_token_rejected = application.stop_running
     application.bot_data["settings"] = settings
+    application.bot_data[POLLING] = polling
+    application.bot_data[handlers.IN_FLIGHT] = set()
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("cosmic", handlers.cosmic))
-    application.add_handler(CallbackQueryHandler(handlers.another, pattern=f"^{COSMIC_CALLBACK}$"))
+    application.add_handler(CallbackQueryHandler(handlers.another, pattern=COSMIC_PATTERN))
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -71,12 +82,15 @@ def run_application(
             bootstrap_retries=BOOTSTRAP_RETRIES,
         )
     except InvalidToken:
-        # When polling died of a revoked token, PTB re-raises while stopping the updater and
-        # skips the rest of its shutdown; finish it, so nothing is left running.
+        # When polling died of a revoked token, PTB may re-raise while stopping the updater and
+        # skip the rest of its shutdown; finish it, so nothing is left running.
         _finish_shutdown(application, loop)
         raise
     finally:
         loop.close()
+    if application.bot_data[POLLING].token_rejected:
+        # Or polling stopped quietly, and only the poll itself saw the token refused.
+        raise InvalidToken("Telegram rejected the bot token while polling")
 
 
 def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) -> None:
@@ -88,30 +102,34 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images, publish the command menu and schedule the folder watch."""
+    """Scan the images, schedule the command menu and the folder watch."""
     settings: Settings = application.bot_data["settings"]
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)
-    for language in LANGUAGES:
-        await _publish_commands(application, language)
+    # In the background: the menu is cosmetic, and Telegram failing to take it must not keep
+    # the bot from answering.
+    application.job_queue.run_once(
+        jobs.publish_command_menu, when=0, data=publish_commands, name=jobs.MENU_JOB
+    )
     application.job_queue.run_repeating(
         jobs.rescan_assets,
         interval=jobs.RESCAN_INTERVAL_SECONDS,
         first=jobs.RESCAN_INTERVAL_SECONDS,
         name=jobs.RESCAN_JOB,
     )
-    # The job queue starts after polling does, so this finds the polling task running.
-    application.job_queue.run_once(jobs.watch_polling, when=0, name=jobs.WATCH_JOB)
 
 
-async def _publish_commands(application: Application, language: str) -> None:
-    commands = [BotCommand(name, text(language, f"command_{name}")) for name in COMMANDS]
-    # The English menu is the default for every language without a menu of its own.
-    code = None if language == ENGLISH else language
-    await with_retries(lambda: application.bot.set_my_commands(commands, language_code=code))
+async def publish_commands(bot: Bot) -> None:
+    """Publish the command menu in every language."""
+    for language in LANGUAGES:
+        commands = [BotCommand(name, text(language, f"command_{name}")) for name in COMMANDS]
+        # The English menu is the default for every language without a menu of its own.
+        code = None if language == ENGLISH else language
+        await bot.set_my_commands(commands, language_code=code)
 
 
 async def post_shutdown(application: Application) -> None:
-    """Release the database connection."""
+    """Finish the file_id writes still on their way, then release the database."""
+    await filecache.settle(timeout=SHUTDOWN_WRITES_SECONDS)
     close_database()

@@ -1,4 +1,10 @@
-"""The image library: which images are installed, where they are, and what they hold."""
+"""The image library: which images are installed, where they are, and what they hold.
+
+The folder rule, the same for the bot and `cosmobot check`: the assets root and its `cosmic/`
+folder may themselves be symlinks to folders elsewhere (a mounted volume, say); below
+`cosmic/`, a file or symlink whose real location lies outside the real `cosmic/` folder is
+skipped. Symlinked folders below `cosmic/` are not entered.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from cosmobot import photo
 from cosmobot.metadata import ImageMeta, load_metadata
 
 COSMIC = "cosmic"
+# A file's (size in bytes, mtime in nanoseconds): a file replaced in place changes either.
+Version = tuple[int, int]
 # Files kept beside the images on purpose; they are not images and deserve no warning.
 SIDECAR_SUFFIXES = frozenset({".toml", ".md"})
 # The cache table's asset_key column holds this many characters.
@@ -37,9 +45,10 @@ class AssetLibrary:
         self._assets: dict[str, Asset] = {}
         self._metadata: dict[str, ImageMeta] = {}
         self._signature: tuple = ()
-        self._fingerprints: dict[tuple[Path, int, int], str] = {}
-        # Files found unusable, with the (size, mtime) they had: skipped until they change.
-        self._rejected: dict[str, tuple[int, int] | None] = {}
+        # One entry per file, for its latest version only: memory follows the image count.
+        self._fingerprints: dict[Path, tuple[Version, str]] = {}
+        # Files found unusable, with the version they had and why: skipped until they change.
+        self._rejected: dict[str, tuple[Version | None, str]] = {}
 
     @property
     def cosmic_dir(self) -> Path:
@@ -50,16 +59,26 @@ class AssetLibrary:
         """Keys of the usable cosmic images, sorted."""
         return sorted(self._assets)
 
+    @property
+    def rejected(self) -> dict[str, str]:
+        """Keys of the files found unusable, each with the reason."""
+        return {key: reason for key, (_, reason) in sorted(self._rejected.items())}
+
     def scan(self) -> int:
         """Read the folder (headers only) and return how many images are usable."""
-        self._signature = self._folder_signature()
-        assets = {}
+        # Taken first, so a change made during the walk shows at the next rescan.
+        signature = self._folder_signature()
+        assets, seen = {}, set()
         for path in files_under(self.cosmic_dir):
+            seen.add(self._key(path))
             asset = self._probe(path)
             if asset is not None:
                 assets[asset.key] = asset
         self._assets = assets
         self._metadata = load_metadata(self.cosmic_dir)
+        self._forget_all_but(seen)
+        # Recorded only now: a scan that failed half-way is tried again at the next rescan.
+        self._signature = signature
         if not assets:
             logger.warning("No images found: put .jpg, .png or .webp files in {}", self.cosmic_dir)
         logger.info("Found {} cosmic images in {}", len(assets), self.cosmic_dir)
@@ -91,13 +110,16 @@ class AssetLibrary:
         return key.removeprefix(f"{COSMIC}/") in self._metadata
 
     def resolve(self, key: str) -> Path | None:
-        """Return the file for key, or None if it is missing or lies outside the root."""
+        """Return the real file for key, or None if it is missing or not inside cosmic/."""
         pure = PurePosixPath(key)
-        if not key or "\\" in key or pure.is_absolute() or ".." in pure.parts:
+        if "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != (COSMIC,):
             return None
-        root = self.root.resolve()
-        path = (root / pure).resolve()  # follows symlinks, so one pointing out is caught
-        if not path.is_relative_to(root) or not path.is_file():
+        try:
+            folder = self.cosmic_dir.resolve()
+            path = (folder / pure.relative_to(COSMIC)).resolve()  # so a symlink out is caught
+            if path == folder or not path.is_relative_to(folder) or not path.is_file():
+                return None
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the key
             return None
         return path
 
@@ -108,36 +130,68 @@ class AssetLibrary:
 
     def fingerprint(self, path: Path) -> str:
         """Return the SHA-256 of a file's content, cached while its size and mtime hold."""
-        cache_key = (path, *_version(path))
-        if cache_key not in self._fingerprints:
-            self._fingerprints[cache_key] = _sha256(path)
-        return self._fingerprints[cache_key]
+        version = _version(path)
+        cached = self._fingerprints.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        digest = _sha256(path)
+        self._fingerprints[path] = (version, digest)  # replaces the entry of older versions
+        return digest
 
     def cached_fingerprint(self, path: Path) -> str | None:
         """Return the fingerprint if this version of the file was hashed already."""
-        return self._fingerprints.get((path, *_version(path)))
+        cached = self._fingerprints.get(path)
+        return cached[1] if cached is not None and cached[0] == _version(path) else None
+
+    def _key(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
 
     def _probe(self, path: Path) -> Asset | None:
-        key = path.relative_to(self.root).as_posix()
-        if key in self._rejected and self._rejected[key] == _version_or_none(path):
+        key = self._key(path)
+        if key in self._rejected and self._rejected[key][0] == _version_or_none(path):
             return None
-        if self.resolve(key) is None:
-            self._reject(key, f"it points outside {self.root}")
-            return None
-        if len(key) > MAX_KEY_LENGTH:
-            self._reject(key, f"its path is longer than {MAX_KEY_LENGTH} characters")
+        problem = self._problem_with_key(key)
+        if problem is not None:
+            self._reject(key, problem)
             return None
         try:
             return Asset(key, path, photo.probe(path))
-        except OSError as error:  # Pillow's UnidentifiedImageError is an OSError too
+        except OSError as error:  # photo.ImageError, whatever Pillow raised
             self._reject(key, f"not a readable image ({error})")
             return None
 
+    def _problem_with_key(self, key: str) -> str | None:
+        if self.resolve(key) is None:
+            if self._points_outside(key):
+                return f"it points outside {self.cosmic_dir}"
+            return "it is no regular file (a broken symlink or a device, say)"
+        if len(key) > MAX_KEY_LENGTH:
+            return f"its path is longer than {MAX_KEY_LENGTH} characters"
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:  # the database could not store the key
+            return "its name is not valid UTF-8"
+        return None
+
+    def _points_outside(self, key: str) -> bool:
+        try:
+            return not (self.root / key).resolve().is_relative_to(self.cosmic_dir.resolve())
+        except (OSError, RuntimeError):  # a symlink loop
+            return False
+
     def _reject(self, key: str, reason: str) -> None:
         version = _version_or_none(self.root / key)
-        if key not in self._rejected or self._rejected[key] != version:
+        if key not in self._rejected or self._rejected[key][0] != version:
             logger.warning("Skipping {}: {}", self.root / key, reason)
-        self._rejected[key] = version
+        self._rejected[key] = (version, reason)
+
+    def _forget_all_but(self, keys: set[str]) -> None:
+        """Drop what is remembered about files that are gone."""
+        self._rejected = {key: entry for key, entry in self._rejected.items() if key in keys}
+        live = {self.resolve(key) for key in self._assets}
+        self._fingerprints = {
+            path: entry for path, entry in self._fingerprints.items() if path in live
+        }
 
     def _folder_signature(self) -> tuple:
         paths = files_under(self.cosmic_dir, include_sidecars=True)
@@ -161,12 +215,12 @@ def files_under(folder: Path, include_sidecars: bool = False) -> list[Path]:
     return sorted(found)
 
 
-def _version(path: Path) -> tuple[int, int]:
+def _version(path: Path) -> Version:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
 
 
-def _version_or_none(path: Path) -> tuple[int, int] | None:
+def _version_or_none(path: Path) -> Version | None:
     try:
         return _version(path)
     except OSError:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import peewee
+from loguru import logger
 
 from cosmobot import photo
-from cosmobot.assets import AssetLibrary, files_under
+from cosmobot.assets import AssetLibrary
 from cosmobot.config import TOKEN, ConfigError, Settings, redact_url
 from cosmobot.database import (
     MigrationsMissing,
@@ -16,7 +18,6 @@ from cosmobot.database import (
     pending_migrations,
     sqlite_file,
 )
-from cosmobot.metadata import load_metadata
 
 
 @dataclass
@@ -86,23 +87,36 @@ def check_database(settings: Settings, report: Report) -> None:
 
 
 def check_images(settings: Settings, report: Report) -> None:
-    folder = AssetLibrary(settings.assets_dir).cosmic_dir
-    files = files_under(folder)
-    if not files:
+    """Judge the images by the bot's own rules: its scan, then the decode an upload does."""
+    library = AssetLibrary(settings.assets_dir)
+    folder = library.cosmic_dir
+    _scan_quietly(library)
+    if not library.cosmic_keys and not library.rejected:
         report.bad("images", f"no images in {folder}: put .jpg, .png or .webp files there")
         return
-    usable = []
-    for path in files:
-        try:
-            info = photo.verify(path)
-        except OSError as error:
-            report.bad("image", f"{path}: not a readable image ({error}); it will be skipped")
-            continue
-        usable.append(path)
-        if not info.fits_telegram:
-            report.good("image", f"{path}: beyond Telegram's photo limits, "
-                        "will be downscaled for upload")
-    # Read the sidecars directly: a library scan would probe every image a second time.
-    titled = load_metadata(folder)
-    described = sum(1 for path in usable if path.relative_to(folder).as_posix() in titled)
+    for key, reason in library.rejected.items():
+        report.bad("image", f"{library.root / key}: {reason}; it will be skipped")
+    usable = [key for key in library.cosmic_keys if _decodes(library.get(key).path, report)]
+    described = sum(1 for key in usable if library.has_metadata(key))
     report.good("images", f"{len(usable)} usable in {folder}, {described} with titles and credits")
+
+
+def _scan_quietly(library: AssetLibrary) -> None:
+    # The report states each skipped file once; the scan's own warnings would repeat it.
+    logger.disable("cosmobot.assets")
+    try:
+        library.scan()
+    finally:
+        logger.enable("cosmobot.assets")
+
+
+def _decodes(path: Path, report: Report) -> bool:
+    try:
+        info = photo.verify(path)
+    except OSError as error:  # photo.ImageError, whatever the file holds
+        report.bad("image", f"{path}: not a readable image ({error}); it will be skipped")
+        return False
+    if not info.fits_telegram:
+        report.good("image", f"{path}: beyond Telegram's photo limits, "
+                    "will be downscaled for upload")
+    return True

@@ -30,8 +30,14 @@ TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
 REDACTED = "[REDACTED]"
-URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+@", re.IGNORECASE)
+# Up to the last "@" of the URL: a password may hold a raw "@", "/" or "#" and must be masked whole.
+URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]*:)\S*@", re.IGNORECASE)
 DSN_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+DATABASE_URL_USAGE = "use sqlite:///path.db or postgresql://user:password@host:5432/name"
+UNENCODED_URL = (
+    "it cannot be parsed; if the user name or password holds any of / ? # @ : %, "
+    "percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40, : as %3A, % as %25)"
+)
 
 
 class ConfigError(ValueError):
@@ -81,7 +87,10 @@ def load_settings(
             values.update(dotenv_values(env_file, encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"Cannot read {env_file}: {error}") from None
-    values.update(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    # An empty variable counts as unset (Docker Compose passes unset ones empty): it must not
+    # hide the value in `.env`.
+    values.update((name, value) for name, value in environ.items() if value.strip())
 
     def read(name: str, default: str) -> str:
         value = (values.get(name) or "").strip()
@@ -104,11 +113,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{TOKEN} does not look like a bot token (expected digits, a colon, then letters)"
         )
-    if not _is_database_url(settings.database_url):
-        raise ConfigError(
-            f"{DATABASE_URL} is not a database URL this bot understands: "
-            f"use sqlite:///path.db or postgresql://user:password@host:5432/name"
-        )
+    problem = database_url_problem(settings.database_url)
+    if problem:
+        raise ConfigError(f"{DATABASE_URL} cannot be used: {problem}")
     api = urlparse(settings.api_url)
     # PTB appends the token to this URL as it is, so it must end where the token goes.
     if api.scheme not in ("http", "https") or not api.netloc or not api.path.endswith("/bot"):
@@ -119,13 +126,24 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}")
 
 
-def _is_database_url(url: str) -> bool:
+def database_url_problem(url: str) -> str | None:
+    """Say what is wrong with a database URL, or return None if it can be used."""
+    parsed = urlparse(url)
+    if parsed.scheme not in DATABASE_SCHEMES:
+        return f"it is not a database URL this bot understands; {DATABASE_URL_USAGE}"
+    if parsed.scheme == "sqlite":
+        return None
     try:
-        parsed = urlparse(url)
         parsed.port  # noqa: B018 -- raises ValueError for a malformed port
     except ValueError:
-        return False
-    return parsed.scheme in DATABASE_SCHEMES
+        return UNENCODED_URL
+    # A raw "/", "?" or "#" in the password ends the host part early: what follows it,
+    # "@host" included, lands in the path, query or fragment.
+    if "@" in parsed.path + parsed.query or parsed.fragment:
+        return UNENCODED_URL
+    if not parsed.hostname or not parsed.path.strip("/"):
+        return f"it names no host or no database; {DATABASE_URL_USAGE}"
+    return None
 
 
 def redact_url(text: str) -> str:

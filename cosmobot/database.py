@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import parse_qs, urlparse
 
 import peewee
 from loguru import logger
@@ -15,12 +21,27 @@ database = peewee.DatabaseProxy()
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
+T = TypeVar("T")
+
+# How long one query may wait for a lock (SQLite) or run in all (PostgreSQL) before failing.
+QUERY_TIMEOUT_MS = 5000
+
 # WAL lets a reader (e.g. `cosmobot check`) work while the bot writes; busy_timeout makes a
 # second writer wait for the lock instead of failing at once.
-SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1}
+SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": QUERY_TIMEOUT_MS, "foreign_keys": 1}
+# One in-memory database is one connection: share it with the database thread.
+SQLITE_MEMORY_OPTIONS = {"thread_safe": False, "check_same_thread": False}
 
-
-POSTGRES_OPTIONS = {"connect_timeout": 5}
+# Every wait on PostgreSQL is bounded: connecting, a query stuck behind a lock
+# (statement_timeout), and a server that vanished without closing the socket (keepalives).
+POSTGRES_OPTIONS = {
+    "connect_timeout": 5,
+    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS}",
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 MIGRATION_TABLE = "migratehistory"
 
 
@@ -46,17 +67,39 @@ class MigrationsMissing(RuntimeError):
 
 
 def open_database(url: str) -> peewee.Database:
-    """Connect to the database named by url and bind the models to it.
-
-    Queries then run on the event loop's thread, synchronously: they are single indexed
-    statements, far quicker than the Telegram calls around them. The connect timeout bounds
-    how long an unreachable PostgreSQL server can hold the bot up.
-    """
-    options = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else POSTGRES_OPTIONS
-    db = connect(url, **options)
+    """Connect to the database named by url and bind the models to it."""
+    db = database_for(url)
     database.initialize(db)
     db.connect(reuse_if_open=True)
     return db
+
+
+def database_for(url: str) -> peewee.Database:
+    """Return the database url names, not yet connected.
+
+    Percent-encoded user names and passwords are decoded. Options given in the URL's query
+    string win over the defaults above.
+    """
+    return connect(url, unquote_password=True, unquote_user=True, **_options(url))
+
+
+def _options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        memory = parse(url)["database"] == ":memory:"
+        return {"pragmas": SQLITE_PRAGMAS, **(SQLITE_MEMORY_OPTIONS if memory else {})}
+    given = parse_qs(urlparse(url).query)
+    return {name: value for name, value in POSTGRES_OPTIONS.items() if name not in given}
+
+
+# The bot's queries run here, one at a time, never on the event loop: a locked or slow
+# database then delays only the requests that wait for it.
+_db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cosmobot-db")
+
+
+async def in_db_thread(call: Callable[..., T], *args: object) -> T:
+    """Run a synchronous peewee call on the database thread and return its result."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_db_thread, functools.partial(call, *args))
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -68,7 +111,12 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def close_database() -> None:
-    """Close the connection, if one is open."""
+    """Close the connections of this thread and of the database thread, if open."""
+    _db_thread.submit(_close_connection).result()
+    _close_connection()
+
+
+def _close_connection() -> None:
     if database.obj is not None and not database.is_closed():
         database.close()
 
@@ -96,7 +144,16 @@ def pending_migrations(db: peewee.Database | peewee.DatabaseProxy = database) ->
 
 def apply_migrations(db: peewee.Database | peewee.DatabaseProxy = database) -> list[str]:
     """Apply pending migrations and return their names."""
-    applied = migration_router(db).run()
+    target = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    postgres = isinstance(target, peewee.PostgresqlDatabase)
+    if postgres:
+        # A schema change on a big table may rightly take longer than one query may.
+        db.execute_sql("SET statement_timeout = 0")
+    try:
+        applied = migration_router(db).run()
+    finally:
+        if postgres:
+            db.execute_sql("RESET statement_timeout")
     if applied:
         logger.info("Applied migrations: {}", ", ".join(applied))
     return applied

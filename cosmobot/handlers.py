@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from loguru import logger
 from telegram import Update
-from telegram.error import Conflict, Forbidden, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from cosmobot.delivery import cosmic_button, deliver_cosmic
+from cosmobot import sender
+from cosmobot.delivery import cosmic_button, deliver_cosmic, shown_key
 from cosmobot.retry import is_unavailable, with_retries
 from cosmobot.texts import language_of, text
 
-LAST_KEY = "last_cosmic_key"
+# bot_data key of the set of chats with an image on its way.
+IN_FLIGHT = "images_in_flight"
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,28 +36,62 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send a random cosmic image with a button for the next one."""
-    await _send_cosmic(update, context)
+    with _image_slot(context, update.effective_chat.id) as free:
+        if not free:
+            logger.debug("/cosmic in chat {} dropped: an image is on its way there",
+                         update.effective_chat.id)
+            return
+        await _send_cosmic(update, context, previous_key=None)
 
 
 async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a cosmic button press with the next image."""
-    # Answer first: it stops the button's spinner while the image is on its way. A press
-    # made while the bot was down is too old to answer, but still deserves its image.
-    with suppress(TelegramError):
-        await update.callback_query.answer()
-    await _send_cosmic(update, context)
+    query = update.callback_query
+    with _image_slot(context, update.effective_chat.id) as free:
+        # Answer first: it stops the button's spinner while the image is on its way. A press
+        # made while the bot was down is too old to answer, but still deserves its image.
+        notice = None if free else text(language_of(update.effective_user), "on_its_way")
+        with suppress(TelegramError):
+            await query.answer(notice)
+        if free:
+            await _send_cosmic(update, context, previous_key=shown_key(query.data))
 
 
-async def _send_cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_data = context.chat_data if context.chat_data is not None else {}
-    key = await deliver_cosmic(
+@contextmanager
+def _image_slot(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Iterator[bool]:
+    """Claim the chat's one image slot for the block; yields False if it is taken."""
+    # One image at a time per chat: a chat pressing fast under Telegram's per-chat flood limit
+    # would otherwise fill every update slot with sends waiting out 429s, and hold up others.
+    busy: set[int] = context.bot_data[IN_FLIGHT]
+    if chat_id in busy:
+        yield False
+        return
+    busy.add(chat_id)
+    try:
+        yield True
+    finally:
+        busy.discard(chat_id)
+
+
+async def _send_cosmic(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, previous_key: str | None
+) -> None:
+    await deliver_cosmic(
         context.bot,
         update.effective_chat.id,
         language_of(update.effective_user),
-        previous_key=chat_data.get(LAST_KEY),
+        previous_key=previous_key,
+        thread_id=topic_of(update),
     )
-    if key is not None:
-        chat_data[LAST_KEY] = key
+
+
+def topic_of(update: object) -> int | None:
+    """Return the forum topic an update was asked in (for a button, the topic it is in)."""
+    message = update.effective_message if isinstance(update, Update) else None
+    # Only a topic message's thread id names a topic; in other groups it names a reply chain.
+    if message is None or not getattr(message, "is_topic_message", False):
+        return None
+    return message.message_thread_id
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,10 +103,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             "(409 Conflict); stop it, or this instance will not receive updates"
         )
         return
+    if _is_failed_poll(update, context):
+        # The polling request logs an outage once, when it starts; not on every retry.
+        logger.debug("A poll for updates failed: {}", error)
+        return
     if isinstance(error, Forbidden):
         logger.info("Cannot write to a chat: {}", error)
         return
-    logger.opt(exception=error).error("Error while handling an update")
+    if isinstance(error, sender.SharedUploadFailed):
+        # The upload's own request logged the details, traceback and all: once is enough.
+        logger.warning("{}", error)
+    else:
+        logger.opt(exception=error).error("Error while handling an update")
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is None:
         return
@@ -77,4 +122,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     reply = "try_again" if is_unavailable(error) else "went_wrong"
     # Telegram may be the very thing failing; the reply is a courtesy, not a must.
     with suppress(TelegramError):
-        await context.bot.send_message(chat.id, text(language, reply))
+        await context.bot.send_message(
+            chat.id, text(language, reply), message_thread_id=topic_of(update)
+        )
+
+
+def _is_failed_poll(update: object, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    # PTB hands the error handlers a failed getUpdates with no update and no job.
+    error = context.error
+    return (update is None and context.job is None and isinstance(error, NetworkError)
+            and not isinstance(error, BadRequest))

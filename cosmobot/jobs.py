@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from loguru import logger
-from telegram.error import InvalidToken
-from telegram.ext import Application, ContextTypes
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import ContextTypes
 
 from cosmobot import sender
+from cosmobot.retry import retry_after_seconds
 
 RESCAN_INTERVAL_SECONDS = 30
 RESCAN_JOB = "rescan-assets"
-WATCH_JOB = "watch-polling"
-# python-telegram-bot gives the task that long-polls Telegram this name.
-POLLING_TASK_NAME = "Updater:start_polling:polling_task"
+MENU_JOB = "publish-command-menu"
+# How long to wait before publishing the menu again after Telegram failed to take it.
+MENU_RETRY_SECONDS = 60.0
 
 
 async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,19 +25,17 @@ async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("The image folder changed; the image list was rescanned")
 
 
-async def watch_polling(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Make the bot exit when polling ends for good, instead of idling silently."""
-    # Long polling only ends by itself on a token revoked while running; PTB then logs once
-    # and leaves the process up with nothing to do.
-    task = next((t for t in asyncio.all_tasks() if t.get_name() == POLLING_TASK_NAME), None)
-    if task is None:
-        logger.debug("No polling task named {!r} to watch", POLLING_TASK_NAME)
+async def publish_command_menu(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Publish the command menu with the function in the job's data; on failure, try later."""
+    publish = context.job.data
+    try:
+        await publish(context.bot)
+    except TelegramError as error:
+        delay = retry_after_seconds(error) if isinstance(error, RetryAfter) else MENU_RETRY_SECONDS
+        logger.warning(
+            "Could not publish the command menu ({}: {}); trying again in {:.0f}s",
+            type(error).__name__, error, delay,
+        )
+        context.job_queue.run_once(publish_command_menu, when=delay, data=publish, name=MENU_JOB)
         return
-    application = context.application
-    task.add_done_callback(lambda done: _stop_if_token_rejected(application, done))
-
-
-def _stop_if_token_rejected(application: Application, task: asyncio.Task) -> None:
-    if not task.cancelled() and isinstance(task.exception(), InvalidToken):
-        # Shutting down re-raises the error, which `cosmobot run` reports as "token rejected".
-        application.stop_running()
+    logger.info("Published the command menu")

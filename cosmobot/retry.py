@@ -66,10 +66,18 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    """Await call(), retrying 429s after retry_after and network faults with backoff."""
+async def with_retries(call: Callable[[], Awaitable[T]], wait_out_floods: bool = True) -> T:
+    """Await call(), retrying 429s after retry_after and network faults with backoff.
+
+    With wait_out_floods False a 429 is raised at once, for callers that must not hold
+    anything (such as a lock others wait on) while they wait.
+    """
+
+    def should_retry(error: BaseException) -> bool:
+        return is_transient(error) and (wait_out_floods or not isinstance(error, RetryAfter))
+
     retrying = AsyncRetrying(
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(should_retry),
         wait=_wait,
         stop=stop_after_attempt(MAX_ATTEMPTS),
         before_sleep=_log_retry,

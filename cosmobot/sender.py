@@ -2,6 +2,9 @@
 
 Module-level on purpose: one library and one set of upload locks per process, shared by
 every handler and job.
+
+Only the upload of a new image holds that image's lock. Everyone who queued behind it then
+sends by the new file_id at the same time, each at their own chat's pace.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Coroutine
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 from telegram import (
@@ -24,12 +28,17 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from cosmobot import photo
+from cosmobot import filecache, photo
 from cosmobot.assets import AssetLibrary
 from cosmobot.models import ImageAsset
-from cosmobot.retry import is_unavailable, with_retries
+from cosmobot.retry import (
+    MAX_RETRY_AFTER_SECONDS,
+    is_unavailable,
+    retry_after_seconds,
+    with_retries,
+)
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
@@ -47,17 +56,29 @@ REJECTED_IMAGE_ERRORS = ("image_process_failed", "photo_invalid_dimensions", "to
 _library: AssetLibrary | None = None
 # One lock per image: concurrent first sends of it make a single upload (single flight).
 _upload_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-# The last upload of each image that failed because Telegram was unavailable, and when.
-_upload_failures: dict[str, tuple[float, TelegramError]] = {}
+# When the last upload of each image failed because Telegram was unavailable, and why. Text
+# only: a stored exception would keep its frames, and with them the upload's bytes, alive.
+_upload_failures: dict[str, tuple[float, str]] = {}
+# Decoding a large image takes memory several times its file size: one at a time.
+PREPARE_SLOTS = 1
+# Rounds of "upload, or send by the file_id someone else just got" before giving up.
+NEW_IMAGE_ROUNDS = 3
+_prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)
 _background_tasks: set[asyncio.Task] = set()
 
 
+class SharedUploadFailed(NetworkError):
+    """The upload a request waited for failed; the uploader's request logged the details."""
+
+
 def configure(library: AssetLibrary | None) -> None:
-    """Use library from now on, and forget locks bound to an older event loop."""
-    global _library
+    """Use library from now on, and forget state bound to an older event loop."""
+    global _library, _prepare_slots
     _library = library
     _upload_locks.clear()
     _upload_failures.clear()
+    _prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)
+    filecache.reset()
 
 
 def library() -> AssetLibrary:
@@ -78,8 +99,12 @@ async def send_image(
     asset_key: str,
     caption: str | None = None,
     reply_markup: ReplyMarkup | None = None,
+    **options: Any,
 ) -> Message | None:
-    """Send the image at asset_key; None if there is no usable image file for it."""
+    """Send the image at asset_key; None if there is no usable image file for it.
+
+    Further keyword arguments (message_thread_id, say) go to Bot.send_photo as they are.
+    """
     path = library().resolve(asset_key)
     if path is None:
         if library().get(asset_key) is not None:
@@ -92,15 +117,16 @@ async def send_image(
     except OSError as error:
         library().discard(asset_key, f"cannot read it ({error})")
         return None
-    send = _Send(bot, chat_id, asset_key, caption, reply_markup)
+    send = _Send(bot, chat_id, asset_key, fingerprint,
+                 {"caption": caption, "reply_markup": reply_markup, **options})
     rejected = None
-    cached = _usable_row(asset_key, bot.id, fingerprint)
+    cached = await filecache.lookup(asset_key, bot.id, fingerprint)
     if cached is not None:
         message = await send.by_file_id(cached)
         if message is not None:
             return message
         rejected = cached.file_id
-    return await _upload_once(send, path, fingerprint, rejected)
+    return await _send_new(send, path, rejected)
 
 
 async def send_random_cosmic(
@@ -108,37 +134,63 @@ async def send_random_cosmic(
     chat_id: int,
     caption: str | None = None,
     reply_markup: ReplyMarkup | None = None,
+    **options: Any,
 ) -> Message | None:
     """Send a random cosmic image; None if none are installed."""
     key = random_cosmic_key()
     if key is None:
         return None
-    return await send_image(bot, chat_id, key, caption=caption, reply_markup=reply_markup)
+    return await send_image(bot, chat_id, key, caption, reply_markup, **options)
 
 
-async def _upload_once(
-    send: _Send, path: Path, fingerprint: str, rejected: str | None
-) -> Message | None:
-    """Upload under the image's lock, unless whoever held it before us settled the matter."""
-    queued_at = time.monotonic()
+async def _send_new(send: _Send, path: Path, rejected: str | None) -> Message | None:
+    """Upload the image once for everyone, then send by its new file_id if someone else did."""
     _in_background(_show_uploading(send.bot, send.chat_id))
-    async with _upload_locks[send.key]:
-        failed_at, error = _upload_failures.get(send.key, (0.0, None))
-        if error is not None and failed_at >= queued_at:
-            # Telegram just failed this very upload; repeating it for everyone in the queue
-            # would only keep them all waiting.
-            raise error
-        cached = _usable_row(send.key, send.bot.id, fingerprint)
-        if cached is not None and cached.file_id != rejected:
-            message = await send.by_file_id(cached)
-            if message is not None:
-                return message
+    flood: RetryAfter | None = None
+    for _ in range(NEW_IMAGE_ROUNDS):
         try:
-            return await send.upload(path, fingerprint)
+            outcome = await _upload_or_find(send, path, rejected)
+        except RetryAfter as error:
+            # This chat is flood-limited: wait outside the lock, then look again (someone
+            # else may have uploaded meanwhile).
+            if retry_after_seconds(error) > MAX_RETRY_AFTER_SECONDS:
+                raise
+            flood = error
+            await asyncio.sleep(retry_after_seconds(error))
+            continue
+        if not isinstance(outcome, ImageAsset):
+            return outcome
+        message = await send.by_file_id(outcome)
+        if message is not None:
+            return message
+        rejected = outcome.file_id  # refused at once: the next round uploads anew
+    raise flood or SharedUploadFailed(f"Telegram refused every new file_id of {send.key}")
+
+
+async def _upload_or_find(
+    send: _Send, path: Path, rejected: str | None
+) -> Message | ImageAsset | None:
+    """Under the image's lock: the row someone else just cached, or our own upload's message."""
+    queued_at = time.monotonic()
+    async with _upload_locks[send.key]:
+        _raise_if_failed_since(send.key, queued_at)
+        cached = await filecache.lookup(send.key, send.bot.id, send.fingerprint)
+        if cached is not None and cached.file_id != rejected:
+            return cached
+        try:
+            return await send.upload(path)
         except TelegramError as failure:
-            if is_unavailable(failure):
-                _upload_failures[send.key] = (time.monotonic(), failure)
+            if is_unavailable(failure) and not isinstance(failure, RetryAfter):
+                _upload_failures[send.key] = (time.monotonic(), f"{failure}")
             raise
+
+
+def _raise_if_failed_since(key: str, since: float) -> None:
+    failed_at, reason = _upload_failures.get(key, (0.0, ""))
+    if failed_at >= since:
+        # Telegram just failed this very upload; repeating it for everyone in the queue
+        # would only keep them all waiting. A new, short exception for each of them.
+        raise SharedUploadFailed(f"The upload of {key} failed moments ago: {reason}")
 
 
 async def _show_uploading(bot: Bot, chat_id: int) -> None:
@@ -160,20 +212,19 @@ async def _fingerprint(path: Path) -> str:
     return cached or await asyncio.to_thread(library().fingerprint, path)
 
 
-def _usable_row(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | None:
-    row = ImageAsset.lookup(asset_key)
-    if row is None or row.is_valid_for(bot_id, fingerprint):
-        return row
-    logger.info("Cached file_id for {} is for another bot or older file content", asset_key)
-    return None
+async def _prepare(path: Path) -> bytes:
+    async with _prepare_slots:
+        # Off the event loop: a full decode, and maybe a re-encode, takes a while.
+        return await asyncio.to_thread(photo.prepare_upload, path)
 
 
 class _Send:
     """One send of one image to one chat, by file_id or by upload."""
 
-    def __init__(self, bot: Bot, chat_id: int, key: str, caption, reply_markup) -> None:
-        self.bot, self.chat_id, self.key = bot, chat_id, key
-        self.options = {"caption": caption, "reply_markup": reply_markup}
+    def __init__(self, bot: Bot, chat_id: int, key: str, fingerprint: str,
+                 options: dict[str, Any]) -> None:
+        self.bot, self.chat_id, self.key, self.fingerprint = bot, chat_id, key, fingerprint
+        self.options = options
 
     async def by_file_id(self, row: ImageAsset) -> Message | None:
         """Send by the cached file_id; None (and the row dropped) if Telegram rejects it."""
@@ -185,24 +236,24 @@ class _Send:
             if not _has_marker(error, STALE_FILE_ID_ERRORS):
                 raise
             logger.warning("Telegram rejected the cached file_id for {}: {}", self.key, error)
-            ImageAsset.forget(self.key, row.file_id).execute()
+            filecache.forget(self.key, row.file_id)
             return None
         logger.info("Cache hit: {} sent to {} by file_id", self.key, self.chat_id)
         return message
 
-    async def upload(self, path: Path, fingerprint: str) -> Message | None:
+    async def upload(self, path: Path) -> Message | None:
         """Upload the file and remember its file_id; None if the file is no usable image."""
         logger.info("Cache miss: uploading {} for {}", self.key, self.chat_id)
         try:
-            # Off the event loop: a full decode, and maybe a re-encode, takes a while.
-            data = await asyncio.to_thread(photo.prepare_upload, path)
+            upload = InputFile(await _prepare(path), filename=path.name)
         except OSError as error:
             library().discard(self.key, f"not a valid image ({error})")
             return None
-        upload = InputFile(data, filename=path.name)
         try:
+            # A 429 is waited out by the caller, after it let go of the image's lock.
             message = await with_retries(
-                lambda: self.bot.send_photo(self.chat_id, upload, **self.options)
+                lambda: self.bot.send_photo(self.chat_id, upload, **self.options),
+                wait_out_floods=False,
             )
         except BadRequest as error:
             if not _has_marker(error, REJECTED_IMAGE_ERRORS):
@@ -210,9 +261,9 @@ class _Send:
             library().discard(self.key, f"Telegram refused it as a photo ({error})")
             return None
         largest = message.photo[-1]
-        ImageAsset.store(
-            self.key, largest.file_id, largest.file_unique_id, self.bot.id, fingerprint
-        ).execute()
+        filecache.remember(
+            self.key, largest.file_id, largest.file_unique_id, self.bot.id, self.fingerprint
+        )
         logger.info("Cached file_id for {}", self.key)
         return message
 

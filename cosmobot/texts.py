@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "show_cosmos": "Show me the cosmos",
         "another": "Another one",
+        "on_its_way": "Your image is on its way",
         "no_images": (
             "No images are installed yet. Whoever runs this bot can add some to its "
             "assets folder; please come back later."
@@ -50,6 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "show_cosmos": "Покажи космос",
         "another": "Ещё одно",
+        "on_its_way": "Ваше изображение уже в пути",
         "no_images": (
             "Изображения ещё не установлены. Владелец бота может добавить их в папку "
             "с ресурсами; загляните позже."

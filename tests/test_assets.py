@@ -3,11 +3,13 @@
 import os
 
 import pytest
+from PIL import Image
 
-from cosmobot import photo
+from cosmobot import assets, photo
 from cosmobot.assets import AssetLibrary
 from cosmobot.metadata import ImageMeta
 from tests.factories import make_assets, make_image
+from tests.test_photo import bomb_png
 
 
 def scanned(root):
@@ -58,7 +60,7 @@ def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
 
     def open_or_deny(path, *args, **kwargs):
         # chmod cannot lock out root, who runs CI; so deny the read the way the OS would.
-        if str(path).endswith("b.jpg"):
+        if str(getattr(path, "name", path)).endswith("b.jpg"):  # a path or an open file
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
@@ -163,3 +165,109 @@ def test_paths_too_long_for_the_cache_are_skipped(tmp_path, log_lines):
     make_assets(tmp_path, ("ok.jpg", "x" * 250 + ".jpg"))
     assert scanned(tmp_path).cosmic_keys == ["cosmic/ok.jpg"]
     assert any("longer than 255 characters" in line for line in log_lines)
+
+
+def replace_in_place(path, image, mtime_ns):
+    image.save(path, "BMP")
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def test_rescan_notices_a_file_replaced_with_the_same_size(tmp_path):
+    path = tmp_path / "cosmic" / "a.bmp"
+    path.parent.mkdir()
+    replace_in_place(path, Image.new("RGB", (64, 48)), 10**18)
+    library = scanned(tmp_path)
+    replace_in_place(path, Image.new("RGB", (48, 64)), 2 * 10**18)  # same byte count
+    assert path.stat().st_size == library.get("cosmic/a.bmp").probe.size_bytes
+    assert library.rescan_if_changed()
+    assert library.get("cosmic/a.bmp").probe.width == 48
+
+
+def test_rescan_notices_a_file_replaced_with_another_size(tmp_path):
+    path = tmp_path / "cosmic" / "a.bmp"
+    path.parent.mkdir()
+    replace_in_place(path, Image.new("RGB", (64, 48)), 10**18)
+    library = scanned(tmp_path)
+    replace_in_place(path, Image.new("RGB", (80, 48)), 10**18)  # same mtime
+    assert library.rescan_if_changed()
+    assert library.get("cosmic/a.bmp").probe.width == 80
+
+
+def test_an_image_over_the_decompression_bomb_limit_is_skipped(tmp_path, log_lines):
+    make_assets(tmp_path, ("good.jpg",))
+    bomb_png(tmp_path / "cosmic" / "bomb.png", 20_000, 20_000)
+    assert scanned(tmp_path).cosmic_keys == ["cosmic/good.jpg"]
+    assert any("bomb.png" in line and "too large" in line for line in log_lines)
+
+
+def test_a_damaged_file_never_stops_a_scan_and_new_images_still_come(tmp_path, log_lines):
+    make_assets(tmp_path, ("good.jpg",))
+    damaged = make_image(tmp_path / "cosmic" / "damaged.png")
+    data = bytearray(damaged.read_bytes())
+    data[11] = 5  # "Truncated IHDR chunk": a ValueError inside Pillow
+    damaged.write_bytes(bytes(data))
+    library = scanned(tmp_path)
+    assert library.cosmic_keys == ["cosmic/good.jpg"]
+    make_image(tmp_path / "cosmic" / "later.jpg")
+    assert library.rescan_if_changed()
+    assert library.cosmic_keys == ["cosmic/good.jpg", "cosmic/later.jpg"]
+    assert sum("damaged.png" in line for line in log_lines) == 1
+
+
+def test_a_scan_that_failed_is_tried_again_at_the_next_rescan(tmp_path, monkeypatch):
+    library = scanned(make_assets(tmp_path, ("a.jpg",)))
+    make_image(tmp_path / "cosmic" / "b.jpg")
+
+    def broken(folder):
+        raise RuntimeError("disk hiccup")
+
+    monkeypatch.setattr(assets, "load_metadata", broken)
+    with pytest.raises(RuntimeError):
+        library.rescan_if_changed()
+    monkeypatch.undo()
+    assert library.rescan_if_changed()
+    assert library.cosmic_keys == ["cosmic/a.jpg", "cosmic/b.jpg"]
+
+
+def test_memory_follows_the_files_not_their_versions(tmp_path):
+    library = scanned(make_assets(tmp_path, ("a.jpg",)))
+    path, bad = tmp_path / "cosmic" / "a.jpg", tmp_path / "cosmic" / "bad.jpg"
+    for version in range(1, 30):
+        make_image(path, colour=(version, 0, 0))
+        os.utime(path, ns=(version, version))
+        bad.write_text("junk " * version)
+        library.fingerprint(library.resolve("cosmic/a.jpg"))
+        library.rescan_if_changed()
+    assert len(library._fingerprints) == 1
+    assert list(library._rejected) == ["cosmic/bad.jpg"]
+    path.unlink()
+    bad.unlink()
+    library.rescan_if_changed()
+    assert library._fingerprints == {} and library._rejected == {}
+
+
+def test_the_cosmic_folder_may_be_a_symlink_to_a_folder_elsewhere(tmp_path):
+    volume = make_assets(tmp_path / "volume", ("m31.jpg",)) / "cosmic"
+    root = tmp_path / "assets"
+    root.mkdir()
+    (root / "cosmic").symlink_to(volume, target_is_directory=True)
+    library = scanned(root)
+    assert library.cosmic_keys == ["cosmic/m31.jpg"]
+    assert library.resolve("cosmic/m31.jpg") == (volume / "m31.jpg").resolve()
+
+
+def test_a_symlink_out_of_the_cosmic_folder_is_skipped_even_inside_the_root(tmp_path, log_lines):
+    root = make_assets(tmp_path, ("inside.jpg",))
+    (root / "cosmic" / "escape.jpg").symlink_to(make_image(root / "private.jpg"))
+    library = scanned(root)
+    assert library.cosmic_keys == ["cosmic/inside.jpg"]
+    assert library.resolve("cosmic/escape.jpg") is None
+    assert any("escape.jpg: it points outside" in line for line in log_lines)
+
+
+def test_a_symlink_loop_is_skipped(tmp_path):
+    root = make_assets(tmp_path, ("inside.jpg",))
+    (root / "cosmic" / "loop.jpg").symlink_to(root / "cosmic" / "loop.jpg")
+    library = scanned(root)
+    assert library.cosmic_keys == ["cosmic/inside.jpg"]
+    assert library.resolve("cosmic/loop.jpg") is None

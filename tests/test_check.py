@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from cosmobot.assets import AssetLibrary
 from cosmobot.cli import ExitStatus, main
 from tests.factories import TOKEN, make_assets, make_image
 
@@ -86,3 +87,38 @@ def test_report_masks_a_password_in_the_api_url(workdir, monkeypatch, capsys):
     main(["check"])
     out = capsys.readouterr().out
     assert "http://proxy:[REDACTED]@127.0.0.1:9/bot" in out and "apipassw0rd" not in out
+
+
+def test_a_cosmic_folder_symlinked_elsewhere_is_checked_like_the_bot_sees_it(workdir, capsys):
+    volume = make_assets(workdir / "volume", ("m31.jpg", "m42.jpg")) / "cosmic"
+    (workdir / "assets").mkdir()
+    (workdir / "assets" / "cosmic").symlink_to(volume, target_is_directory=True)
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.OK
+    assert "2 usable" in capsys.readouterr().out
+    library = AssetLibrary(workdir / "assets")
+    assert library.scan() == 2
+
+
+def test_a_symlink_out_of_the_cosmic_folder_fails_like_the_bot_skips_it(workdir, capsys):
+    root = make_assets(workdir / "assets", ("a.jpg",))
+    (root / "cosmic" / "escape.jpg").symlink_to(make_image(workdir / "elsewhere.jpg"))
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.ERROR
+    out = capsys.readouterr().out
+    assert "escape.jpg: it points outside" in out and "1 usable" in out
+    assert AssetLibrary(root).scan() == 1
+
+
+def test_any_damage_is_one_fail_line_not_a_traceback(workdir, capsys):
+    make_assets(workdir / "assets", ("a.jpg",))
+    data = bytearray(make_image(workdir / "assets" / "cosmic" / "b.png").read_bytes())
+    data[11] = 5  # "Truncated IHDR chunk": Pillow raises ValueError, not OSError
+    (workdir / "assets" / "cosmic" / "b.png").write_bytes(bytes(data))
+    main(["migrate"])
+    assert main(["check"]) == ExitStatus.ERROR
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if "FAIL" in line] == [
+        f"  FAIL  image: {workdir / 'assets' / 'cosmic' / 'b.png'}: not a readable image "
+        "(ValueError: Truncated IHDR chunk); it will be skipped"
+    ]

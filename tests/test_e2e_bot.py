@@ -6,7 +6,10 @@ import dataclasses
 
 import pytest
 
-from cosmobot import assets, jobs, sender
+import httpx
+
+from cosmobot import app, assets, jobs, sender
+from cosmobot.delivery import image_id
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 
@@ -40,6 +43,7 @@ def test_help_lists_the_commands(bot, fake_api):
 
 
 def test_command_menu_is_set_at_startup_in_both_languages(bot, fake_api):
+    fake_api.wait_until(lambda: fake_api.commands(language_code="ru"))
     assert [c["command"] for c in fake_api.commands()] == ["cosmic", "start", "help"]
     russian = fake_api.commands(language_code="ru")
     assert russian[0]["description"] == "Случайное космическое изображение"
@@ -54,21 +58,51 @@ def test_two_cosmic_requests_make_one_upload(bot, fake_api):
     first, second = photos(fake_api, ALICE)
     assert first["photo"][-1]["file_id"] == second["photo"][-1]["file_id"]
     button = second["reply_markup"]["inline_keyboard"][0][0]
-    assert button == {"text": "Another one", "callback_data": "cosmic"}
+    # The button names the image above it (its id is within Telegram's 64 bytes).
+    orion = image_id("cosmic/orion.jpg")
+    assert button == {"text": "Another one", "callback_data": f"cosmic:{orion}"}
 
 
-def test_another_one_button_sends_the_next_image(tmp_path, fake_api, settings):
+def button_data(message: dict) -> str:
+    return message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+
+
+def test_another_one_button_sends_the_next_image(fake_api, settings, monkeypatch):
     make_assets(settings.assets_dir, ("orion.jpg", "vela.jpg"))
+    # Always pick the first candidate: a pick that fails to leave out the image shown
+    # would repeat it every time, not just by chance.
+    monkeypatch.setattr(assets.random, "choice", lambda keys: sorted(keys)[0])
     with BotThread(settings, fake_api):
         fake_api.push_text(ALICE, "/cosmic")
         fake_api.wait_until(lambda: photos(fake_api, ALICE))
         for pressed in range(1, 4):
-            fake_api.push_callback(ALICE, "cosmic")
+            shown = photos(fake_api, ALICE)[-1]
+            fake_api.push_callback(ALICE, button_data(shown), message_id=shown["message_id"])
             fake_api.wait_until(lambda n=pressed: len(photos(fake_api, ALICE)) == n + 1)
     assert len(fake_api.calls("answerCallbackQuery")) == 3
     captions = [message["caption"] for message in photos(fake_api, ALICE)]
     # "Another one" never repeats the image just shown when there is another.
-    assert all(a != b for a, b in zip(captions, captions[1:]))
+    assert captions == ["Orion", "Vela", "Orion", "Vela"]
+
+
+def test_a_button_from_before_image_ids_still_sends_an_image(bot, fake_api):
+    fake_api.push_callback(ALICE, "cosmic")
+    fake_api.wait_until(lambda: photos(fake_api, ALICE))
+
+
+def test_no_chat_or_user_data_is_kept(bot, fake_api, settings):
+    make_assets(settings.assets_dir, ("orion.jpg", "vela.jpg"))
+    chats = range(3000, 3030)
+    for chat_id in chats:
+        fake_api.push_text(chat_id, "/cosmic")
+        fake_api.push_text(chat_id, "/help")
+    fake_api.wait_until(lambda: all(len(fake_api.sent_to(c)) == 2 for c in chats), timeout=30)
+    for chat_id in chats:
+        fake_api.push_callback(chat_id, button_data(photos(fake_api, chat_id)[-1]))
+    fake_api.wait_until(lambda: all(len(photos(fake_api, c)) == 2 for c in chats), timeout=30)
+    # Memory grows with the images, not with the users: nothing is kept per chat or user.
+    assert not any(bot.application.chat_data.values()) and not bot.application.chat_data
+    assert not any(bot.application.user_data.values()) and not bot.application.user_data
 
 
 def test_revoked_file_id_is_recovered_with_one_upload(bot, fake_api, settings):
@@ -189,8 +223,26 @@ def test_unexpected_error_is_logged_and_told(bot, fake_api, monkeypatch, log_lin
     assert any("Error while handling an update" in line for line in log_lines)
 
 
-def test_folder_watch_and_polling_watch_are_scheduled(bot):
-    names = {job.name for job in bot.application.job_queue.jobs()}
-    assert jobs.RESCAN_JOB in names
+def test_folder_watch_is_scheduled(bot):
     rescan = bot.application.job_queue.get_jobs_by_name(jobs.RESCAN_JOB)[0]
     assert rescan.callback is jobs.rescan_assets
+
+
+def test_requests_use_the_read_and_upload_timeouts_the_bot_is_built_with(
+    fake_api, settings, monkeypatch
+):
+    timeouts = []
+    real_request = httpx.AsyncClient.request
+
+    async def recording_request(client, method, url, *args, **kwargs):
+        timeouts.append((str(url).rsplit("/", 1)[-1], kwargs.get("timeout")))
+        return await real_request(client, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "request", recording_request)
+    with BotThread(settings, fake_api) as bot:
+        assert bot.application.bot.request.read_timeout == app.READ_TIMEOUT_SECONDS
+        fake_api.push_text(ALICE, "/cosmic")
+        fake_api.wait_until(lambda: photos(fake_api, ALICE))
+    upload = next(timeout for method, timeout in timeouts if method == "sendPhoto")
+    assert upload.read == app.READ_TIMEOUT_SECONDS
+    assert upload.write == app.MEDIA_WRITE_TIMEOUT_SECONDS

@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-from cosmobot import jobs, sender
+from cosmobot import filecache, jobs, sender
 from cosmobot.models import ImageAsset
 from cosmobot.retry import MAX_ATTEMPTS
 from tests.factories import OTHER_TOKEN, TOKEN, make_image
@@ -39,6 +39,17 @@ def api(two_bots_api):
     return two_bots_api
 
 
+async def stored(key):
+    """The row the database holds for key, once the background writes are done."""
+    await filecache.settle()
+    return ImageAsset.lookup(key)
+
+
+async def stored_count():
+    await filecache.settle()
+    return ImageAsset.select().count()
+
+
 def counts(api):
     return len(api.uploads()), len(api.file_id_sends())
 
@@ -46,7 +57,7 @@ def counts(api):
 async def test_miss_uploads_and_stores_the_largest_size(db, library, bot, api):
     message = await sender.send_image(bot, CHAT, KEY, caption="Orion")
     assert counts(api) == (1, 0)
-    row = ImageAsset.lookup(KEY)
+    row = await stored(KEY)
     assert row.file_id == message.photo[-1].file_id
     assert row.file_unique_id == message.photo[-1].file_unique_id
     assert row.bot_id == bot.id
@@ -62,8 +73,8 @@ async def test_hit_sends_by_file_id(db, library, bot, api):
     assert counts(api) == (1, 1)
     await asyncio.sleep(0.2)  # a stray chat action would have arrived by now
     assert len(api.calls("sendChatAction")) == 1  # no "sending a photo" for an instant send
-    assert api.file_id_sends()[0].params["photo"] == ImageAsset.lookup(KEY).file_id
-    assert message.photo[-1].file_id == ImageAsset.lookup(KEY).file_id
+    assert api.file_id_sends()[0].params["photo"] == (await stored(KEY)).file_id
+    assert message.photo[-1].file_id == (await stored(KEY)).file_id
 
 
 async def test_a_file_id_of_another_bot_is_not_used(db, library, bot, api):
@@ -71,8 +82,8 @@ async def test_a_file_id_of_another_bot_is_not_used(db, library, bot, api):
         await sender.send_image(other, CHAT, KEY)
     await sender.send_image(bot, CHAT, KEY)
     assert counts(api) == (2, 0)  # never offered the other bot's id to Telegram
-    assert ImageAsset.lookup(KEY).bot_id == bot.id
-    assert ImageAsset.select().count() == 1
+    assert (await stored(KEY)).bot_id == bot.id
+    assert (await stored_count()) == 1
 
 
 async def test_changed_file_content_is_uploaded_again(db, library, bot, api):
@@ -82,7 +93,7 @@ async def test_changed_file_content_is_uploaded_again(db, library, bot, api):
     os.utime(path, ns=(10**18, 10**18))
     await sender.send_image(bot, CHAT, KEY)
     assert counts(api) == (2, 0)
-    assert ImageAsset.lookup(KEY).fingerprint == library.fingerprint(path)
+    assert (await stored(KEY)).fingerprint == library.fingerprint(path)
 
 
 async def test_stale_file_id_is_replaced_in_the_same_call(db, library, bot, api):
@@ -91,14 +102,14 @@ async def test_stale_file_id_is_replaced_in_the_same_call(db, library, bot, api)
     message = await sender.send_image(bot, CHAT, KEY)
     assert message is not None and message.photo[-1].file_id != first.photo[-1].file_id
     assert counts(api) == (2, 1)
-    assert ImageAsset.lookup(KEY).file_id == message.photo[-1].file_id
+    assert (await stored(KEY)).file_id == message.photo[-1].file_id
 
 
 async def test_other_bad_requests_keep_the_cached_row(db, library, bot, api):
     await sender.send_image(bot, CHAT, KEY)
     with pytest.raises(BadRequest, match="caption is too long"):
         await sender.send_image(bot, CHAT, KEY, caption="x" * 2000)
-    assert ImageAsset.lookup(KEY) is not None
+    assert await stored(KEY) is not None
     assert counts(api) == (1, 1)
 
 
@@ -123,7 +134,7 @@ async def test_oversized_image_is_fitted_and_cached_under_the_original_key(db, l
     message = await sender.send_image(bot, CHAT, "cosmic/huge.jpg")
     assert message is not None and api.uploads()[0].status == 200
     assert message.photo[-1].width + message.photo[-1].height <= 10_000
-    assert ImageAsset.lookup("cosmic/huge.jpg") is not None
+    assert await stored("cosmic/huge.jpg") is not None
 
 
 async def test_send_random_cosmic_and_empty_library(db, library, bot, api, tmp_path):
@@ -174,7 +185,7 @@ async def test_an_image_telegram_refuses_is_dropped(db, library, bot, api):
     api.fail_next("sendPhoto", status=400, description="Bad Request: IMAGE_PROCESS_FAILED")
     assert await sender.send_image(bot, CHAT, KEY) is None
     assert KEY not in library.cosmic_keys
-    assert ImageAsset.lookup(KEY) is None
+    assert await stored(KEY) is None
 
 
 async def test_a_vanished_file_is_dropped(db, library, bot, api):
@@ -211,4 +222,4 @@ async def test_a_rejected_file_id_is_forgotten_even_if_no_upload_follows(
 
     monkeypatch.setattr(sender.photo, "prepare_upload", unreadable)
     assert await sender.send_image(bot, CHAT, KEY) is None
-    assert ImageAsset.lookup(KEY) is None
+    assert await stored(KEY) is None

@@ -87,3 +87,23 @@ async def test_upload_bandwidth_and_latency_delay_responses(fake_api):
         started = time.monotonic()
         await bot.send_message(1, "slow")
         assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_chat_rate_limit_answers_429_per_chat(fake_api):
+    fake_api.chat_rate_limit = 0.5  # one message every 2 s
+    async with make_bot(fake_api) as bot:
+        await bot.send_message(1, "first")
+        await bot.send_message(2, "another chat is not limited")
+        await bot.send_chat_action(1, "typing")  # not a message: not limited
+        with pytest.raises(RetryAfter, match="Retry in 2 seconds"):
+            await bot.send_photo(1, png(20, 20))
+    response = await raw(fake_api, "sendMessage", data={"chat_id": "1", "text": "hi"})
+    assert response.status_code == 429
+    assert response.json() == {**error_body(429, "Too Many Requests: retry after 2"),
+                               "parameters": {"retry_after": 2}}
+    assert [m["text"] for m in fake_api.sent_to(1)] == ["first"]
+    fake_api.chat_rate_limit = None
+    response = await raw(fake_api, "sendMessage", data={"chat_id": "1", "text": "hi"})
+    assert response.status_code == 200

@@ -76,31 +76,54 @@ class FakeBotApi:
     conflict = _Switch("_updates", "True: getUpdates answers 409, as when another bot polls.")
     upload_bandwidth = _Switch("_faults", "Bytes per second uploads arrive at; None: instantly.")
     latency = _Switch("_faults", "Seconds every answer is delayed by.")
+    chat_rate_limit = _Switch("_faults", "Messages per second a chat takes; beyond: 429 with "
+                                         "retry_after, as Telegram's flood limit. None: no limit.")
 
     # ---- test-side control -----------------------------------------------------------------
 
     def push_text(self, chat_id: int, text: str, *, token: str | None = None,
-                  language_code: str = "en", first_name: str = "Ada") -> dict:
-        """Queue a private-chat text message from user `chat_id`; returns the update."""
+                  language_code: str = "en", first_name: str = "Ada", user_id: int | None = None,
+                  thread_id: int | None = None) -> dict:
+        """Queue a text message; returns the update.
+
+        By default it comes from user `chat_id` in their private chat. In a group made by
+        `add_group`, it comes from `user_id`, and in forum topic `thread_id` if given.
+        """
         token = self._state.token(token)
-        self.add_chat(chat_id, first_name)
+        user_id = chat_id if user_id is None else user_id
+        self.add_chat(user_id, first_name)
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             length = len(command.encode("utf-16-le")) // 2  # Telegram counts UTF-16 units
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        user = self._state.user(chat_id, language_code)
-        return self._updates.push(token, "message", self._state.new_message(chat_id, user, content))
+        user = self._state.user(user_id, language_code)
+        message = self._state.user_message(chat_id, user, content, thread_id)
+        return self._updates.push(token, "message", message)
 
     def push_callback(self, chat_id: int, data: str, *, message_id: int | None = None,
-                      token: str | None = None, language_code: str = "en") -> dict:
+                      token: str | None = None, language_code: str = "en",
+                      user_id: int | None = None) -> dict:
         """Queue a callback_query pressed on a bot message (default: the bot's latest one)."""
         token = self._state.token(token)
-        self.add_chat(chat_id)
-        query = {"id": str(secrets.randbits(60)), "from": self._state.user(chat_id, language_code),
+        user_id = chat_id if user_id is None else user_id
+        self.add_chat(user_id)
+        query = {"id": str(secrets.randbits(60)), "from": self._state.user(user_id, language_code),
                  "chat_instance": str(bot_id(token) * 1000003 + chat_id), "data": data,
                  "message": self._state.callback_message(token, chat_id, message_id)}
         return self._updates.push(token, "callback_query", query)
+
+    def add_group(self, chat_id: int, title: str = "Stargazers", *, forum: bool = False) -> None:
+        """Make a supergroup with the bot in it (a forum with topics if `forum`)."""
+        self._state.add_group(chat_id, title, forum)
+
+    def add_topic(self, chat_id: int, thread_id: int) -> None:
+        """Open topic `thread_id` in forum `chat_id` (pushing a message there opens it too)."""
+        self._state.add_topic(chat_id, thread_id)
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Delete a message, as a user or admin would: replies to it then fail like Telegram's."""
+        self._state.delete_message(chat_id, message_id)
 
     def add_chat(self, chat_id: int, first_name: str | None = None) -> None:
         """Mark a chat as known, which matters when `strict_chats` is set."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
+import time
 from collections import deque
+from typing import Any
 
 from tests.fakebotapi.errors import REASONS, ApiError
 
@@ -15,7 +18,9 @@ class Faults:
     def __init__(self) -> None:
         self.latency = 0.0
         self.upload_bandwidth: float | None = None  # bytes per second
+        self.chat_rate_limit: float | None = None  # messages per second per chat
         self._lock = threading.Lock()
+        self._last_sent: dict[tuple[str, Any], float] = {}  # (token, chat) -> last message
         self._failures: dict[str, deque[ApiError]] = {}
         self._drops: dict[str, int] = {}
 
@@ -50,6 +55,20 @@ class Faults:
         with self._lock:
             injected = self._failures.get(method.lower())
             return injected.popleft() if injected else None
+
+    def check_flood(self, token: str, chat_id: Any) -> None:
+        """Refuse a message that comes too soon after the chat's last one, like Telegram."""
+        if not self.chat_rate_limit:
+            return
+        now, interval = time.monotonic(), 1.0 / self.chat_rate_limit
+        with self._lock:
+            wait = self._last_sent.get((token, chat_id), -math.inf) + interval - now
+            if wait <= 0:
+                self._last_sent[(token, chat_id)] = now
+                return
+        # Telegram counts in whole seconds, and never asks for less than one.
+        retry_after = max(1, math.ceil(wait))
+        raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     async def delay(self, upload: bytes | None) -> None:
         """Wait as long as the latency, plus the upload's transfer time, would take."""

@@ -58,15 +58,18 @@ class BotMethods:
     def _send_message(self, token: str, params: dict, files: Files) -> dict:
         chat_id = self._state.checked_chat(params)
         text = _checked_text(params.get("text"))
-        return self._state.bot_message(token, chat_id, {"text": text, **_markup(params)})
+        placed = self._state.placement(chat_id, params)
+        return self._state.bot_message(token, chat_id,
+                                       {**placed, "text": text, **_markup(params)})
 
     def _send_photo(self, token: str, params: dict, files: Files) -> dict:
         chat_id = self._state.checked_chat(params)
         caption = _checked_caption(params.get("caption"))
+        placed = self._state.placement(chat_id, params)
         photo = self._photo_sizes(token, params.get("photo"), files)
         extra = {"caption": caption} if caption else {}
         return self._state.bot_message(token, chat_id,
-                                       {"photo": photo, **extra, **_markup(params)})
+                                       {**placed, "photo": photo, **extra, **_markup(params)})
 
     def _photo_sizes(self, token: str, photo: Any, files: Files) -> list[dict]:
         # A photo comes as an upload (the "photo" part, or one named by attach://), or a string.

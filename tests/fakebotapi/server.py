@@ -25,7 +25,10 @@ JSON_PARAMS = frozenset({
     "reply_markup", "commands", "allowed_updates", "entities", "caption_entities", "scope",
     "menu_button", "reply_parameters", "link_preview_options",
 })
-INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_id"})
+INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_id", "message_thread_id",
+                        "reply_to_message_id"})
+# Methods that post a message to a chat, and so count towards its flood limit.
+MESSAGE_METHODS = frozenset({"sendmessage", "sendphoto"})
 PATH_RE = re.compile(r"/bot([^/]+)/([A-Za-z]+)")
 
 
@@ -146,6 +149,8 @@ class Server:
         injected = self._faults.take_failure(method)
         if injected is not None:
             raise injected
+        if method.lower() in MESSAGE_METHODS:
+            self._faults.check_flood(token, params.get("chat_id"))
         return handler(token, params, files)
 
 

@@ -33,8 +33,11 @@ class TelegramState:
         self._default_token = tokens[0]
         self._lock = threading.Lock()
         self._chats: dict[int, str] = {}  # chat id -> the user's first name
+        self._groups: dict[int, dict] = {}  # group chat id -> its Chat
+        self._topics: set[tuple[int, int]] = set()  # (forum chat id, message_thread_id)
         self._blocked: set[int] = set()
         self._messages: dict[MessageKey, dict] = {}
+        self._alive: dict[tuple[int, int], dict] = {}  # (chat id, message id) -> not deleted
         self._last_message_id: dict[int, int] = {}
         self._files: dict[str, tuple[str, list[dict]]] = {}  # file_id -> (owner token, sizes)
         self._revoked: set[str] = set()
@@ -54,6 +57,24 @@ class TelegramState:
         with self._lock:
             self._chats[chat_id] = first_name or self._chats.get(chat_id, "Ada")
 
+    def add_group(self, chat_id: int, title: str, forum: bool) -> None:
+        """Make a supergroup (a forum if `forum`) that the bot is a member of."""
+        chat = {"id": chat_id, "type": "supergroup", "title": title}
+        with self._lock:
+            self._groups[chat_id] = {**chat, "is_forum": True} if forum else chat
+
+    def add_topic(self, chat_id: int, thread_id: int) -> None:
+        """Open a forum topic; refuses chats that are no forum, as Telegram would."""
+        with self._lock:
+            if not self._groups.get(chat_id, {}).get("is_forum"):
+                raise ValueError(f"chat {chat_id} is not a forum: add_group(..., forum=True)")
+            self._topics.add((chat_id, thread_id))
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Delete a message, as its author or an admin would."""
+        with self._lock:
+            self._alive.pop((chat_id, message_id), None)
+
     def block(self, chat_id: int) -> None:
         """Make the user of `chat_id` block the bot."""
         with self._lock:
@@ -65,7 +86,8 @@ class TelegramState:
         if chat_id in (None, ""):
             raise ApiError(400, "Bad Request: chat_id is empty")
         with self._lock:
-            known, blocked = chat_id in self._chats, chat_id in self._blocked
+            known = chat_id in self._chats or chat_id in self._groups
+            blocked = chat_id in self._blocked
         if not isinstance(chat_id, int) or (self.strict_chats and not known):
             raise ApiError(400, "Bad Request: chat not found")
         if blocked:
@@ -83,14 +105,49 @@ class TelegramState:
 
     def new_message(self, chat_id: int, sender: dict, content: dict,
                     message_id: int | None = None) -> dict:
-        """A private-chat Message; ids count up per chat, as in Telegram."""
+        """A Message in a private chat or group; ids count up per chat, as in Telegram."""
         with self._lock:
             if message_id is None:
                 message_id = self._last_message_id.get(chat_id, 0) + 1
             self._last_message_id[chat_id] = max(message_id, self._last_message_id.get(chat_id, 0))
-            first_name = self._chats.get(chat_id, "Ada")
-        return {"message_id": message_id, "from": sender, "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private", "first_name": first_name}, **content}
+            chat = self._groups.get(chat_id) or {
+                "id": chat_id, "type": "private", "first_name": self._chats.get(chat_id, "Ada")}
+            message = {"message_id": message_id, "from": sender, "date": int(time.time()),
+                       "chat": chat, **content}
+            self._alive[(chat_id, message_id)] = message
+        return message
+
+    def placement(self, chat_id: int, params: dict) -> dict:
+        """Where a sent message goes: its topic and the message it replies to, like Telegram."""
+        placed = self._topic(chat_id, params.get("message_thread_id"))
+        reply = params.get("reply_parameters") or {}
+        if not isinstance(reply, dict):
+            raise ApiError(400, "Bad Request: can't parse reply parameters JSON object")
+        replied = reply.get("message_id", params.get("reply_to_message_id"))
+        allow = reply.get("allow_sending_without_reply",
+                          params.get("allow_sending_without_reply")) in (True, "true", "True")
+        if replied in (None, ""):
+            return placed
+        with self._lock:
+            original = self._alive.get((chat_id, _as_int(replied)))
+        if original is not None:
+            # Telegram nests the replied message without its own reply.
+            return {**placed, "reply_to_message": {
+                k: v for k, v in original.items() if k != "reply_to_message"}}
+        if allow:
+            return placed
+        raise ApiError(400, "Bad Request: message to be replied not found")
+
+    def _topic(self, chat_id: int, thread_id: object) -> dict:
+        with self._lock:
+            forum = self._groups.get(chat_id, {}).get("is_forum", False)
+            known = (chat_id, _as_int(thread_id)) in self._topics
+        # Only forum topics place a message; elsewhere Telegram ignores the thread id.
+        if thread_id in (None, "") or not forum:
+            return {}
+        if not known:
+            raise ApiError(400, "Bad Request: message thread not found")
+        return {"message_thread_id": _as_int(thread_id), "is_topic_message": True}
 
     def bot_message(self, token: str, chat_id: int, content: dict,
                     message_id: int | None = None) -> dict:
@@ -100,6 +157,14 @@ class TelegramState:
         with self._lock:
             self._messages[(token, chat_id, message["message_id"])] = message
         return message
+
+    def user_message(self, chat_id: int, user: dict, content: dict,
+                     thread_id: int | None) -> dict:
+        """A message a user sent, in a forum topic if thread_id is given."""
+        if thread_id is not None:
+            self.add_topic(chat_id, thread_id)
+            content = {"message_thread_id": thread_id, "is_topic_message": True, **content}
+        return self.new_message(chat_id, user, content)
 
     def callback_message(self, token: str, chat_id: int, message_id: int | None) -> dict:
         """The bot message a button was pressed on: the given one, else the bot's latest."""
@@ -123,6 +188,8 @@ class TelegramState:
         new["edit_date"] = int(time.time())
         with self._lock:
             self._messages[key] = new
+            if (chat_id, message_id) in self._alive:
+                self._alive[(chat_id, message_id)] = new
         return new
 
     # ---- photo file_ids ----------------------------------------------------------------------
@@ -162,3 +229,11 @@ class TelegramState:
         """The commands last stored for this bot and language."""
         with self._lock:
             return list(self._commands.get((self.token(token), language_code), []))
+
+
+def _as_int(value: object) -> int | None:
+    # Form fields arrive as strings; Telegram reads ids as integers.
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None

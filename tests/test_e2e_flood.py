@@ -1,0 +1,65 @@
+"""End to end: one chat pressing "Another one" fast must not hold up anybody else."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.botrunner import BotThread, bot_settings, photos, texts
+from tests.factories import make_assets
+
+ALICE, BORIS = 1001, 1002
+PRESSES = 300  # more than PTB's 256 concurrent update slots
+ON_ITS_WAY = "Your image is on its way"
+
+
+@pytest.fixture
+def bot(tmp_path, fake_api):
+    assets = make_assets(tmp_path / "assets", ("orion.jpg", "vela.jpg"))
+    with BotThread(bot_settings(tmp_path, fake_api, assets), fake_api) as running:
+        yield running
+
+
+def press_answers(fake_api) -> list:
+    return [c for c in fake_api.calls("answerCallbackQuery") if c.status == 200]
+
+
+def test_a_flooding_chat_does_not_delay_another_users_help(bot, fake_api):
+    # Telegram's per-chat limit: after her first image, Alice's next one must wait about 5 s.
+    fake_api.chat_rate_limit = 0.2
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: photos(fake_api, ALICE))
+    for _ in range(PRESSES):
+        fake_api.push_callback(ALICE, "cosmic")
+    fake_api.push_text(BORIS, "/help")
+    fake_api.wait_until(lambda: texts(fake_api, BORIS))
+    assert len(photos(fake_api, ALICE)) == 1  # Boris was answered while Alice's image waited
+    fake_api.wait_until(lambda: len(press_answers(fake_api)) == PRESSES)
+    fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 2, timeout=20)
+    # One image at a time: the press that got the chat's slot; every other one was told so.
+    notices = [c.params.get("text") for c in press_answers(fake_api)]
+    assert notices.count(ON_ITS_WAY) == PRESSES - 1
+    assert not [c for c in fake_api.calls("sendPhoto") if c.params["chat_id"] == ALICE
+                and c.status is None]
+
+
+def test_cosmic_while_an_image_is_on_its_way_is_dropped(bot, fake_api, log_lines):
+    fake_api.upload_bandwidth = 2000  # bytes/s: the first upload takes a while
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: fake_api.calls("sendPhoto"))
+    fake_api.push_text(ALICE, "/cosmic")
+    fake_api.wait_until(lambda: any("dropped" in line for line in log_lines))
+    fake_api.wait_until(lambda: photos(fake_api, ALICE), timeout=20)
+    fake_api.upload_bandwidth = None
+    fake_api.push_text(ALICE, "/cosmic")  # once it arrived, /cosmic works again
+    fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 2)
+    assert len(fake_api.calls("sendPhoto")) == 2
+
+
+def test_a_russian_presser_is_told_in_russian(bot, fake_api):
+    fake_api.upload_bandwidth = 2000
+    fake_api.push_text(ALICE, "/cosmic", language_code="ru")
+    fake_api.wait_until(lambda: fake_api.calls("sendPhoto"))
+    fake_api.push_callback(ALICE, "cosmic", language_code="ru")
+    answer = fake_api.wait_until(lambda: press_answers(fake_api))[0]
+    assert answer.params["text"] == "Ваше изображение уже в пути"
+    fake_api.wait_until(lambda: photos(fake_api, ALICE), timeout=20)

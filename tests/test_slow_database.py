@@ -1,0 +1,141 @@
+"""A locked or slow database delays only the requests that need it, and loses no file_id."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from urllib.parse import urlparse
+
+import peewee
+import psycopg2
+import pytest
+
+from cosmobot import database
+from cosmobot.database import open_database
+from cosmobot.models import ImageAsset
+from tests.botrunner import BotThread, bot_settings, photos, texts
+from tests.factories import make_assets
+
+ALICE, BORIS = 3001, 3002
+LOCK_WORDS = ("database is locked", "statement timeout", "Could not store")
+
+
+class SqliteLocker:
+    """Another process's write transaction on the bot's SQLite file."""
+
+    def __init__(self, url: str) -> None:
+        self._connection = sqlite3.connect(urlparse(url).path[1:], isolation_level=None)
+
+    def __enter__(self) -> SqliteLocker:
+        self._connection.execute("BEGIN IMMEDIATE")  # the write lock, held until rollback
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._connection.rollback()
+        self._connection.close()
+
+
+class PostgresLocker:
+    """Another session holding `LOCK TABLE image_assets` (reads and writes both wait)."""
+
+    def __init__(self, url: str) -> None:
+        self._connection = psycopg2.connect(url)
+
+    def __enter__(self) -> PostgresLocker:
+        self._connection.cursor().execute("LOCK TABLE image_assets IN ACCESS EXCLUSIVE MODE")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._connection.rollback()
+        self._connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def locked_bot_settings(request, tmp_path, fake_api):
+    settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", ("orion.jpg",)))
+    if request.param == "postgresql":
+        settings = dataclasses.replace(settings,
+                                       database_url=request.getfixturevalue("postgres_url"))
+    return settings
+
+
+def locker_for(url: str) -> SqliteLocker | PostgresLocker:
+    return SqliteLocker(url) if url.startswith("sqlite") else PostgresLocker(url)
+
+
+def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api, log_lines):
+    url = locked_bot_settings.database_url
+    with BotThread(locked_bot_settings, fake_api):
+        with locker_for(url):
+            fake_api.push_text(ALICE, "/cosmic")  # needs the database, and must wait for it
+            if url.startswith("sqlite"):
+                # SQLite lets the read through (WAL); the write of the new file_id then waits.
+                fake_api.wait_until(lambda: photos(fake_api, ALICE))
+            fake_api.push_text(BORIS, "/help")
+            fake_api.wait_until(lambda: texts(fake_api, BORIS))
+            # Answered while the database still made Alice's request wait: the event loop
+            # never stood still behind it.
+            assert not [line for line in log_lines if any(w in line for w in LOCK_WORDS)]
+        photo = fake_api.wait_until(lambda: photos(fake_api, ALICE), timeout=20)[0]
+        fake_api.wait_until(lambda: stored_file_id(url) is not None, timeout=20)
+    assert texts(fake_api, ALICE) == [], "Alice got her photo and no error"
+    assert stored_file_id(url) == photo["photo"][-1]["file_id"]
+
+
+def test_a_cache_write_failing_after_the_photo_is_retried_not_reported(
+    tmp_path, fake_api, log_lines, monkeypatch
+):
+    monkeypatch.setattr("cosmobot.filecache.WRITE_BACKOFF_SECONDS", 0.2)
+    settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", ("orion.jpg",)))
+    with BotThread(settings, fake_api):
+        with SqliteLocker(settings.database_url):
+            fake_api.push_text(ALICE, "/cosmic")
+            fake_api.wait_until(lambda: photos(fake_api, ALICE))
+            # Kept locked past the busy timeout: the first write fails and is retried.
+            fake_api.wait_until(lambda: any("Could not store" in line for line in log_lines),
+                                timeout=20)
+        fake_api.wait_until(lambda: stored_file_id(settings.database_url), timeout=20)
+        fake_api.push_text(ALICE, "/cosmic")
+        fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 2)
+    assert texts(fake_api, ALICE) == []
+    assert len(fake_api.uploads()) == 1 and len(fake_api.file_id_sends()) == 1
+
+
+def test_postgresql_queries_have_a_bounded_wait(postgres_url, monkeypatch):
+    monkeypatch.setitem(database.POSTGRES_OPTIONS, "options", "-c statement_timeout=300")
+    db = open_database(postgres_url)
+    try:
+        ImageAsset.create_table()
+        with PostgresLocker(postgres_url):
+            with pytest.raises(peewee.OperationalError, match="statement timeout"):
+                ImageAsset.lookup("cosmic/orion.jpg")
+    finally:
+        db.close()
+
+
+def test_postgresql_connections_use_keepalives_and_a_statement_timeout(postgres_url):
+    db = open_database(postgres_url)
+    try:
+        parameters = db.connection().get_dsn_parameters()
+        assert parameters["keepalives"] == "1" and int(parameters["keepalives_idle"]) <= 60
+        assert db.execute_sql("SHOW statement_timeout").fetchone() == ("5s",)
+    finally:
+        db.close()
+
+
+def stored_file_id(url: str) -> str | None:
+    """The file_id the bot's database holds for orion.jpg, read over a connection of our own."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(urlparse(url).path[1:]) as connection:
+            row = connection.execute(
+                "SELECT file_id FROM image_assets WHERE asset_key = 'cosmic/orion.jpg'"
+            ).fetchone()
+    else:
+        connection = psycopg2.connect(url)
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT file_id FROM image_assets WHERE asset_key = 'cosmic/orion.jpg'")
+            row = cursor.fetchone()
+        finally:
+            connection.close()
+    return row[0] if row else None
