@@ -11,16 +11,20 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from cosmobot.localtime import parse_zone
+
 TOKEN = "COSMOBOT_TOKEN"
 DATABASE_URL = "COSMOBOT_DATABASE_URL"
 ASSETS_DIR = "COSMOBOT_ASSETS_DIR"
 API_URL = "COSMOBOT_API_URL"
 LOG_LEVEL = "COSMOBOT_LOG_LEVEL"
+TIMEZONE = "COSMOBOT_TIMEZONE"
 
 DEFAULT_DATABASE_URL = "sqlite:///cosmobot.db"
 DEFAULT_ASSETS_DIR = "assets/images"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_TIMEZONE = "UTC"
 # The databases cosmobot is built and tested for (peewee knows more, e.g. MySQL).
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
@@ -53,6 +57,8 @@ class Settings:
     assets_dir: Path = Path(DEFAULT_ASSETS_DIR)
     api_url: str = DEFAULT_API_URL
     log_level: str = DEFAULT_LOG_LEVEL
+    # The zone of /daily when a chat names none: an IANA name (or a UTC offset).
+    timezone: str = DEFAULT_TIMEZONE
 
     def __repr__(self) -> str:
         # The token is a secret: keep it out of reprs, tracebacks and logs.
@@ -60,7 +66,7 @@ class Settings:
         return (
             f"Settings(token=<{shown}>, database_url={redact_url(self.database_url)!r}, "
             f"assets_dir={str(self.assets_dir)!r}, api_url={self.api_url!r}, "
-            f"log_level={self.log_level!r})"
+            f"log_level={self.log_level!r}, timezone={self.timezone!r})"
         )
 
     def require_token(self) -> str:
@@ -102,6 +108,7 @@ def load_settings(
         assets_dir=Path(read(ASSETS_DIR, DEFAULT_ASSETS_DIR)).expanduser(),
         api_url=read(API_URL, DEFAULT_API_URL),
         log_level=read(LOG_LEVEL, DEFAULT_LOG_LEVEL).upper(),
+        timezone=read(TIMEZONE, DEFAULT_TIMEZONE),
     )
     validate(settings)
     return settings
@@ -124,6 +131,12 @@ def validate(settings: Settings) -> None:
         )
     if settings.log_level not in LOG_LEVELS:
         raise ConfigError(f"{LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}")
+    try:
+        parse_zone(settings.timezone)
+    except ValueError:
+        raise ConfigError(
+            f"{TIMEZONE} must be a time zone name such as Europe/Berlin or UTC"
+        ) from None
 
 
 def database_url_problem(url: str) -> str | None:

@@ -69,3 +69,50 @@ class ImageAsset(BaseModel):
         """Return a delete of asset_key's row, only while it still holds file_id."""
         # Matching the file_id too keeps a concurrent writer's fresh id from being dropped.
         return cls.delete().where((cls.asset_key == asset_key) & (cls.file_id == file_id))
+
+
+class Subscription(BaseModel):
+    """A chat's subscription to one cosmic image a day at its local time of day.
+
+    next_at is the UTC instant the next image is due; the daily round reads subscriptions by
+    (active, next_at), so that index is all it needs however many chats subscribe.
+    """
+
+    chat_id = peewee.BigIntegerField(unique=True)
+    chat_type = peewee.CharField(max_length=16)
+    language = peewee.CharField(max_length=8)
+    local_time = peewee.CharField(max_length=5)  # "HH:MM" in zone
+    zone = peewee.CharField(max_length=64)  # an IANA name, "UTC" or an offset like "+05:30"
+    active = peewee.BooleanField(default=True)
+    next_at = peewee.DateTimeField()
+    # The chat's local date of its last image, so no chat gets two on one day.
+    delivered_on = peewee.DateField(null=True)
+    # Failed tries at the image now due; bounded, then the chat waits for the next day.
+    attempts = peewee.SmallIntegerField(default=0)
+    # Set while an image is on its way: a row still marked after a crash had a send in flight.
+    sending_since = peewee.DateTimeField(null=True)
+    # The migration also gives both a database-side default of "now, in UTC".
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "subscriptions"
+        indexes = ((("active", "next_at"), False),)
+
+    @classmethod
+    def of_chat(cls, chat_id: int) -> Subscription | None:
+        """Return chat_id's subscription, active or not."""
+        return cls.get_or_none(cls.chat_id == chat_id)
+
+    @classmethod
+    def due(cls, now: dt.datetime, limit: int) -> peewee.ModelSelect:
+        """Return up to limit active subscriptions due at now and not on their way, oldest first."""
+        return (cls.select()
+                .where(cls.active & (cls.next_at <= now) & cls.sending_since.is_null())
+                .order_by(cls.next_at, cls.id)
+                .limit(limit))
+
+    @classmethod
+    def in_flight(cls) -> peewee.ModelSelect:
+        """Return the subscriptions marked as having an image on its way."""
+        return cls.select().where(cls.sending_since.is_null(False)).order_by(cls.id)

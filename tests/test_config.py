@@ -18,6 +18,13 @@ def test_defaults_apply_when_nothing_is_set():
     assert settings.assets_dir == Path("assets/images")
     assert settings.api_url == "https://api.telegram.org/bot"
     assert settings.log_level == "INFO"
+    assert settings.timezone == "UTC"
+
+
+def test_default_zone_is_read(tmp_path):
+    assert load_settings({"COSMOBOT_TIMEZONE": "Europe/Moscow"}, env_file=None).timezone == (
+        "Europe/Moscow"
+    )
 
 
 def test_environment_wins_over_dotenv(tmp_path):
@@ -59,6 +66,7 @@ def test_missing_token_names_the_variable():
         ("COSMOBOT_API_URL", "http://127.0.0.1:8081", "ending in /bot"),
         ("COSMOBOT_DATABASE_URL", "mysql://u:p@host/db", "COSMOBOT_DATABASE_URL"),
         ("COSMOBOT_LOG_LEVEL", "LOUD", "COSMOBOT_LOG_LEVEL"),
+        ("COSMOBOT_TIMEZONE", "Mars/Olympus", "COSMOBOT_TIMEZONE must be a time zone"),
     ],
 )
 def test_malformed_settings_are_rejected_by_name(name, value, message):

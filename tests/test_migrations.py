@@ -5,16 +5,17 @@ import ast
 from peewee_migrate.auto import diff_many
 
 from cosmobot.database import apply_migrations, migration_router, pending_migrations
-from cosmobot.models import ImageAsset
+from cosmobot.models import ImageAsset, Subscription
 
 MIGRATION = "001_add_image_assets_table"
+SUBSCRIPTIONS = "002_add_subscriptions"
 
 
 def test_migrations_apply_on_an_empty_database(empty_db):
-    assert pending_migrations() == [MIGRATION]
-    assert apply_migrations() == [MIGRATION]
+    assert pending_migrations() == [MIGRATION, SUBSCRIPTIONS]
+    assert apply_migrations() == [MIGRATION, SUBSCRIPTIONS]
     assert pending_migrations() == []
-    assert "image_assets" in empty_db.get_tables()
+    assert {"image_assets", "subscriptions"} <= set(empty_db.get_tables())
 
 
 def test_asset_key_has_a_unique_index(empty_db):
@@ -29,15 +30,35 @@ def test_nothing_is_left_to_migrate_against_the_models(empty_db):
     apply_migrations()
     router = migration_router()
     frozen = list(router.migrator.orm)
-    assert [model._meta.table_name for model in frozen] == ["image_assets"]
-    assert diff_many([ImageAsset], frozen, router.migrator) == []
+    assert [model._meta.table_name for model in frozen] == ["image_assets", "subscriptions"]
+    assert diff_many([ImageAsset, Subscription], frozen, router.migrator) == []
 
 
-def test_rollback_drops_the_table(empty_db):
+def test_rollback_drops_the_tables_one_by_one(empty_db):
     apply_migrations()
     migration_router().rollback()
+    assert "subscriptions" not in empty_db.get_tables()
+    assert pending_migrations() == [SUBSCRIPTIONS]
+    migration_router().rollback()
     assert "image_assets" not in empty_db.get_tables()
-    assert pending_migrations() == [MIGRATION]
+    assert pending_migrations() == [MIGRATION, SUBSCRIPTIONS]
+    assert apply_migrations() == [MIGRATION, SUBSCRIPTIONS]
+
+
+def test_subscriptions_are_unique_by_chat_and_indexed_for_the_round(db):
+    indexes = {tuple(index.columns): index.unique for index in db.get_indexes("subscriptions")}
+    assert indexes[("chat_id",)] is True
+    assert indexes[("active", "next_at")] is False
+
+
+def test_subscription_defaults_are_kept_by_the_database(db):
+    db.execute_sql(
+        "INSERT INTO subscriptions (chat_id, chat_type, language, local_time, zone, next_at) "
+        "VALUES (7, 'private', 'en', '09:00', 'UTC', '2026-01-01 09:00:00')"
+    )
+    row = Subscription.get(Subscription.chat_id == 7)
+    assert (row.active, row.attempts) == (True, 0)
+    assert row.created_at is not None and row.updated_at is not None
 
 
 def test_migrations_do_not_import_the_application_models():
