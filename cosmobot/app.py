@@ -8,9 +8,16 @@ from collections.abc import Sequence
 
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Defaults
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
-from cosmobot import filecache, handlers, jobs, sender
+from cosmobot import daily_handlers, filecache, handlers, jobs, sender
 from cosmobot.assets import AssetLibrary
 from cosmobot.config import Settings
 from cosmobot.database import close_database
@@ -19,7 +26,7 @@ from cosmobot.polling import PollingRequest
 from cosmobot.texts import ENGLISH, LANGUAGES, text
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-COMMANDS = ("cosmic", "start", "help")
+COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 READ_TIMEOUT_SECONDS = 30
 BOOTSTRAP_RETRIES = 3
@@ -58,6 +65,10 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("cosmic", handlers.cosmic))
     application.add_handler(CallbackQueryHandler(handlers.another, pattern=COSMIC_PATTERN))
+    application.add_handler(CommandHandler("daily", daily_handlers.daily))
+    application.add_handler(CommandHandler("stop", daily_handlers.stop))
+    application.add_handler(CommandHandler("status", daily_handlers.status))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, daily_handlers.migrated))
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -102,7 +113,7 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images, schedule the command menu and the folder watch."""
+    """Scan the images, schedule the command menu, the folder watch and the daily round."""
     settings: Settings = application.bot_data["settings"]
     library = AssetLibrary(settings.assets_dir)
     library.scan()
@@ -117,6 +128,14 @@ async def post_init(application: Application) -> None:
         interval=jobs.RESCAN_INTERVAL_SECONDS,
         first=jobs.RESCAN_INTERVAL_SECONDS,
         name=jobs.RESCAN_JOB,
+    )
+    # Soon after start: a round cut short by a restart goes on, and chats due meanwhile get
+    # today's image.
+    application.job_queue.run_repeating(
+        jobs.daily_round,
+        interval=jobs.DAILY_INTERVAL_SECONDS,
+        first=jobs.DAILY_FIRST_SECONDS,
+        name=jobs.DAILY_JOB,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from loguru import logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -48,18 +49,22 @@ async def deliver_cosmic(
     language: str,
     previous_key: str | None = None,
     thread_id: int | None = None,
+    **send_options: Any,
 ) -> str | None:
     """Send a random cosmic image (not previous_key if avoidable); return its key.
 
-    thread_id is the forum topic to send to. Returns None, after telling the user, when no
-    images are installed.
+    thread_id is the forum topic to send to; send_options (rate_limit_args, say) go to the
+    send as they are. Returns None, after telling the user, when no images are installed.
+    Telegram's refusals are raised as PTB raises them: Forbidden for a chat that blocked or
+    removed the bot, BadRequest "chat not found", ChatMigrated for a group now a supergroup.
     """
     for _ in range(PICKS):
         key = sender.random_cosmic_key(exclude=previous_key)
         if key is None:
             logger.warning("A cosmic image was asked for, but none are installed")
             await with_retries(lambda: bot.send_message(
-                chat_id, text(language, "no_images"), message_thread_id=thread_id))
+                chat_id, text(language, "no_images"), message_thread_id=thread_id,
+                **send_options))
             return None
         meta = sender.library().metadata(key)
         message: Message | None = await sender.send_image(
@@ -67,6 +72,7 @@ async def deliver_cosmic(
             caption=caption(meta, language),
             reply_markup=cosmic_button(language, shown_key=key),
             message_thread_id=thread_id,
+            **send_options,
         )
         if message is not None:
             return key

@@ -8,7 +8,7 @@ from loguru import logger
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from cosmobot import sender
+from cosmobot import daily, sender
 from cosmobot.retry import retry_after_seconds
 
 RESCAN_INTERVAL_SECONDS = 30
@@ -16,6 +16,18 @@ RESCAN_JOB = "rescan-assets"
 MENU_JOB = "publish-command-menu"
 # How long to wait before publishing the menu again after Telegram failed to take it.
 MENU_RETRY_SECONDS = 60.0
+DAILY_JOB = "daily-round"
+# How often the daily round looks for subscribers whose time has come, and how soon after start.
+DAILY_INTERVAL_SECONDS = 20.0
+DAILY_FIRST_SECONDS = 1.0
+
+
+async def daily_round(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the daily image to the subscribers whose time has come."""
+    application = context.application
+    # A stopping Application is no longer running: the round then takes no new chats, and
+    # PTB's stop waits for this job until the sends in flight are recorded.
+    await daily.run_round(context.bot, stopping=lambda: not application.running)
 
 
 async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:

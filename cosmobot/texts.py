@@ -19,6 +19,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help": (
             "/cosmic — a random cosmic image, with a button for the next one\n"
+            "/daily — a cosmic image every day at 09:00; /daily 07:30 Europe/Berlin picks "
+            "the time and time zone (a name or an offset such as +3)\n"
+            "/status — what this chat is subscribed to\n"
+            "/stop — no more daily images\n"
             "/start — what this bot does\n"
             "/help — this message\n\n"
             "Every picture comes with its title and credit."
@@ -36,6 +40,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "command_cosmic": "A random cosmic image",
         "command_start": "What this bot does",
         "command_help": "How to use the bot",
+        "command_daily": "A cosmic image every day",
+        "command_status": "This chat's daily image",
+        "command_stop": "No more daily images",
+        "daily_subscribed": (
+            "Subscribed: a cosmic image every day at {time} ({zone}). "
+            "The next one comes on {date} at {next_time} ({zone})."
+        ),
+        "daily_status": (
+            "This chat gets a cosmic image every day at {time} ({zone}). "
+            "The next one comes on {date} at {next_time} ({zone})."
+        ),
+        "daily_not_subscribed": (
+            "This chat has no daily image. Send /daily for one every day at 09:00 ({zone}), "
+            "or /daily 07:30 Europe/Berlin to pick the time and time zone."
+        ),
+        "daily_usage": (
+            "Please send the time as HH:MM, and a time zone if you like: "
+            "for example /daily 08:30, /daily 08:30 Europe/Berlin or /daily 08:30 +3."
+        ),
+        "daily_stopped": "Done: no more daily images here. /daily subscribes again.",
+        "admins_only": "Only this group's administrators can change its daily image.",
     },
     RUSSIAN: {
         "start": (
@@ -45,6 +70,10 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help": (
             "/cosmic — случайное космическое изображение и кнопка для следующего\n"
+            "/daily — космическое изображение каждый день в 09:00; /daily 07:30 Europe/Moscow "
+            "задаёт время и часовой пояс (название или сдвиг вроде +3)\n"
+            "/status — на что подписан этот чат\n"
+            "/stop — больше не присылать ежедневное изображение\n"
             "/start — что умеет этот бот\n"
             "/help — это сообщение\n\n"
             "У каждой картинки есть название и автор."
@@ -62,6 +91,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "command_cosmic": "Случайное космическое изображение",
         "command_start": "Что умеет бот",
         "command_help": "Как пользоваться ботом",
+        "command_daily": "Космическое изображение каждый день",
+        "command_status": "Ежедневное изображение этого чата",
+        "command_stop": "Больше не присылать ежедневно",
+        "daily_subscribed": (
+            "Готово: космическое изображение каждый день в {time} ({zone}). "
+            "Следующее придёт {date} в {next_time} ({zone})."
+        ),
+        "daily_status": (
+            "Этот чат получает космическое изображение каждый день в {time} ({zone}). "
+            "Следующее придёт {date} в {next_time} ({zone})."
+        ),
+        "daily_not_subscribed": (
+            "Этот чат не подписан. Отправьте /daily, чтобы получать изображение каждый день "
+            "в 09:00 ({zone}), или /daily 07:30 Europe/Moscow, чтобы выбрать время и пояс."
+        ),
+        "daily_usage": (
+            "Укажите время в виде ЧЧ:ММ и, если нужно, часовой пояс: "
+            "например, /daily 08:30, /daily 08:30 Europe/Moscow или /daily 08:30 +3."
+        ),
+        "daily_stopped": "Готово: ежедневных изображений здесь больше не будет. "
+                         "/daily подпишет снова.",
+        "admins_only": "Менять ежедневное изображение группы могут только её администраторы.",
     },
 }
 

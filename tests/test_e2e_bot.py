@@ -44,7 +44,8 @@ def test_help_lists_the_commands(bot, fake_api):
 
 def test_command_menu_is_set_at_startup_in_both_languages(bot, fake_api):
     fake_api.wait_until(lambda: fake_api.commands(language_code="ru"))
-    assert [c["command"] for c in fake_api.commands()] == ["cosmic", "start", "help"]
+    assert [c["command"] for c in fake_api.commands()] == [
+        "cosmic", "daily", "status", "stop", "start", "help"]
     russian = fake_api.commands(language_code="ru")
     assert russian[0]["description"] == "Случайное космическое изображение"
 

@@ -1,0 +1,235 @@
+"""The daily round: send the day's image to every subscriber whose time has come.
+
+The database drives it: each round reads the due subscriptions in small batches, oldest
+first, so 100,000 subscribers never sit in memory at once.
+
+Exactly once per chat and local day, across restarts. Before a chat's send the row is marked
+(`sending_since`), and after it the outcome is recorded and the mark cleared. A stopping bot
+takes no new chats, lets the sends in flight finish and records them, so a SIGTERM loses and
+repeats nothing; the next start goes on with the rest of the round.
+
+The one ambiguous case is a process killed outright (SIGKILL, power loss) while a send is in
+flight: whether Telegram got it is unknown. A row found still marked is taken as delivered
+(at most once): the send had left, and usually arrived; a second picture in a group is a
+visible fault, a missed one a small loss; and a bot that crashes in a loop must not send the
+same chats a picture on every restart. `retry.with_retries` makes the same choice for a read
+timeout. The log names each such chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loguru import logger
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+
+from cosmobot import localtime, ratelimit
+from cosmobot.database import database, in_db_thread
+from cosmobot.delivery import deliver_cosmic
+from cosmobot.models import Subscription, utcnow
+from cosmobot.subscriptions import move_chat, next_image_at
+
+# Subscriptions read from the database at a time.
+BATCH_SIZE = 200
+# Sends in flight at once; the rate limiter paces them to Telegram's limits.
+MAX_IN_FLIGHT = 30
+# Tries at one day's image before the chat waits for the next day.
+MAX_ATTEMPTS = 3
+# How long after a failed try the chat is due again (a later round).
+RETRY_DELAY = dt.timedelta(minutes=2)
+
+
+@dataclass
+class RoundReport:
+    """What one round did."""
+
+    delivered: int = 0
+    deactivated: int = 0
+    failed: int = 0
+    skipped: int = 0  # a day missed while the bot was down, or a day's image already had
+    still_due: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.delivered} delivered, {self.deactivated} deactivated, "
+                f"{self.failed} failed, {self.skipped} skipped, {self.still_due} still due")
+
+
+def chat_is_gone(error: TelegramError) -> bool:
+    """Whether Telegram refused a send because the bot can no longer write to the chat."""
+    # 403: blocked by the user, kicked from the group, the user or group deactivated.
+    return isinstance(error, Forbidden) or (
+        isinstance(error, BadRequest) and "chat not found" in error.message.lower())
+
+
+async def deliver_due(bot: Bot, now: dt.datetime,
+                      stopping: Callable[[], bool] = lambda: False) -> RoundReport:
+    """Send today's image to every subscriber due at now (naive UTC); stop early if stopping()."""
+    report = RoundReport()
+    await in_db_thread(settle_interrupted, now)
+    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+    sends: set[asyncio.Task] = set()
+
+    def finished(task: asyncio.Task) -> None:
+        sends.discard(task)
+        slots.release()
+
+    try:
+        while not stopping() and (batch := await in_db_thread(due_batch, now)):
+            for row in batch:
+                await slots.acquire()
+                task = None if stopping() else await _start(bot, row, now, report)
+                if task is None:
+                    slots.release()
+                    continue
+                sends.add(task)
+                task.add_done_callback(finished)
+    finally:
+        # However the round ends, the sends in flight finish and are recorded.
+        await asyncio.gather(*sends, return_exceptions=True)
+    report.still_due = await in_db_thread(count_due, now)
+    return report
+
+
+async def _start(bot: Bot, row: Subscription, now: dt.datetime,
+                 report: RoundReport) -> asyncio.Task | None:
+    """Start the chat's send, or settle a chat with nothing to send today; the task or None."""
+    today = localtime.local_date(now, row.zone)
+    # Only today's image: a bot down for days sends one, and never two on one day.
+    if localtime.local_date(row.next_at, row.zone) != today or row.delivered_on == today:
+        await in_db_thread(finish_day, row.id, now, False)
+        report.skipped += 1
+        return None
+    if not await in_db_thread(claim, row.id, now):
+        return None  # stopped or changed since it was read
+    return asyncio.create_task(_send(bot, row, now, report))
+
+
+async def _send(bot: Bot, row: Subscription, now: dt.datetime, report: RoundReport) -> None:
+    """Send the chat its image and record the outcome."""
+    try:
+        try:
+            await deliver_cosmic(bot, row.chat_id, row.language, **ratelimit.bulk_options(bot))
+        except ChatMigrated as migrated:
+            if not await _follow_migration(row.chat_id, migrated.new_chat_id):
+                return
+            await deliver_cosmic(bot, migrated.new_chat_id, row.language,
+                                 **ratelimit.bulk_options(bot))
+    except TelegramError as error:
+        if chat_is_gone(error):
+            logger.info("Chat {} is gone ({}); its daily image stops", row.chat_id, error)
+            await in_db_thread(deactivate, row.id)
+            report.deactivated += 1
+            return
+        await _failed(row, now, report, error)
+        return
+    except Exception as error:  # a broken image, a database fault: retried all the same
+        await _failed(row, now, report, error)
+        return
+    await in_db_thread(finish_day, row.id, now, True)
+    report.delivered += 1
+
+
+async def _follow_migration(old_chat_id: int, new_chat_id: int) -> bool:
+    logger.info("Group {} is now supergroup {}; its subscription moves", old_chat_id, new_chat_id)
+    return await in_db_thread(move_chat, old_chat_id, new_chat_id)
+
+
+async def _failed(row: Subscription, now: dt.datetime, report: RoundReport,
+                  error: Exception) -> None:
+    report.failed += 1
+    attempts = await in_db_thread(record_failure, row.id, now)
+    if attempts >= MAX_ATTEMPTS:
+        logger.opt(exception=error).error(
+            "Daily image to chat {} failed {} times; trying again tomorrow", row.chat_id, attempts)
+    else:
+        logger.warning("Daily image to chat {} failed ({}: {}); trying again in a later round",
+                       row.chat_id, type(error).__name__, error)
+
+
+async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> RoundReport | None:
+    """Run a round now unless one is running; None if one was."""
+    if _round_lock.locked():
+        return None
+    async with _round_lock:
+        report = await deliver_due(bot, utcnow(), stopping)
+    if report.delivered or report.deactivated or report.failed:
+        logger.info("Daily round: {}", report)
+    return report
+
+
+_round_lock = asyncio.Lock()
+
+
+# ---- rows (these run on the database thread) ----------------------------------------------
+
+
+def due_batch(now: dt.datetime) -> list[Subscription]:
+    """Return the next batch of due subscriptions."""
+    return list(Subscription.due(now, BATCH_SIZE))
+
+
+def count_due(now: dt.datetime) -> int:
+    """Return how many active subscriptions are due at now."""
+    return Subscription.select().where(Subscription.active & (Subscription.next_at <= now)).count()
+
+
+def claim(subscription_id: int, now: dt.datetime) -> bool:
+    """Mark the subscription's image as on its way; False if it is not free to send."""
+    query = Subscription.update(sending_since=now).where(
+        (Subscription.id == subscription_id) & Subscription.active
+        & Subscription.sending_since.is_null())
+    return query.execute() > 0
+
+
+def finish_day(subscription_id: int, now: dt.datetime, done_today: bool) -> None:
+    """Schedule the chat's next image; done_today: it had today's (or gave up on it)."""
+    row = Subscription.get_or_none(Subscription.id == subscription_id)
+    if row is None:
+        return
+    today = localtime.local_date(now, row.zone)
+    done_on = today if done_today else row.delivered_on
+    at = localtime.parse_time(row.local_time)  # as it is now: /daily may have changed it
+    Subscription.update(
+        next_at=next_image_at(at, row.zone, now, done_on), delivered_on=done_on, attempts=0,
+        sending_since=None, updated_at=utcnow(),
+    ).where(Subscription.id == subscription_id).execute()
+
+
+def record_failure(subscription_id: int, now: dt.datetime) -> int:
+    """Count a failed try; due again after RETRY_DELAY, or tomorrow after the last one."""
+    with database.atomic():
+        row = Subscription.get_or_none(Subscription.id == subscription_id)
+        if row is None:
+            return MAX_ATTEMPTS
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            finish_day(subscription_id, now, done_today=True)
+            Subscription.update(delivered_on=row.delivered_on).where(
+                Subscription.id == subscription_id).execute()
+            return attempts
+        Subscription.update(attempts=attempts, next_at=now + RETRY_DELAY, sending_since=None,
+                            updated_at=utcnow()).where(Subscription.id == subscription_id).execute()
+        return attempts
+
+
+def deactivate(subscription_id: int) -> None:
+    """Stop a subscription whose chat the bot can no longer write to."""
+    Subscription.update(active=False, sending_since=None, updated_at=utcnow()).where(
+        Subscription.id == subscription_id).execute()
+
+
+def settle_interrupted(now: dt.datetime) -> None:
+    """Take the sends a killed process left in flight as delivered (see the module note)."""
+    for row in Subscription.in_flight():
+        logger.warning("The daily image to chat {} was on its way when the bot was killed; "
+                       "counted as delivered", row.chat_id)
+        done_on = localtime.local_date(row.sending_since, row.zone)
+        at = localtime.parse_time(row.local_time)
+        Subscription.update(
+            next_at=next_image_at(at, row.zone, now, done_on), delivered_on=done_on,
+            attempts=0, sending_since=None, updated_at=utcnow(),
+        ).where(Subscription.id == row.id).execute()

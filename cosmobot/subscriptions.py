@@ -1,0 +1,156 @@
+"""Daily subscriptions: /daily, /stop and /status as plain functions, and their rows.
+
+The functions named like queries (`subscribe`, `unsubscribe`, ...) are synchronous peewee
+calls meant for `database.in_db_thread`; the async ones answer a command and return the reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from cosmobot import localtime
+from cosmobot.database import database, in_db_thread
+from cosmobot.models import Subscription, utcnow
+from cosmobot.texts import text
+
+DEFAULT_TIME = dt.time(9, 0)
+# How a chat's next image is told: its local date and time, and the zone.
+DATE_FORMAT = "%Y-%m-%d"
+
+
+@dataclass(frozen=True)
+class DailyRequest:
+    """What /daily asked for: a time of day and a zone, or nothing (None, None)."""
+
+    at: dt.time | None
+    zone: str | None
+
+
+def parse_daily(args: Sequence[str]) -> DailyRequest:
+    """Read /daily's arguments: none, "HH:MM" or "HH:MM ZONE"; ValueError for anything else."""
+    if not args:
+        return DailyRequest(None, None)
+    if len(args) > 2:
+        raise ValueError("too many arguments")
+    at = localtime.parse_time(args[0])
+    return DailyRequest(at, localtime.parse_zone(args[1]) if len(args) == 2 else None)
+
+
+def next_image_at(at: dt.time, zone: str, now: dt.datetime,
+                  delivered_on: dt.date | None) -> dt.datetime:
+    """Return when the chat's next image is due: at `at` local, after now, on a new day."""
+    candidate = localtime.next_local(at, zone, now)
+    # A chat that had today's image already waits for tomorrow's, whatever its new time.
+    while delivered_on is not None and localtime.local_date(candidate, zone) <= delivered_on:
+        candidate = localtime.next_local(at, zone, candidate)
+    return candidate
+
+
+# ---- rows (run these on the database thread) -------------------------------------------------
+
+
+def subscribe(chat_id: int, chat_type: str, language: str, at: dt.time, zone: str,
+              now: dt.datetime) -> Subscription:
+    """Subscribe the chat, or change its time and zone; return its row."""
+    with database.atomic():
+        old = Subscription.of_chat(chat_id)
+        delivered_on = old.delivered_on if old else None
+        values = {
+            Subscription.chat_type: chat_type, Subscription.language: language,
+            Subscription.local_time: localtime.format_time(at), Subscription.zone: zone,
+            Subscription.active: True, Subscription.attempts: 0,
+            Subscription.next_at: next_image_at(at, zone, now, delivered_on),
+            Subscription.updated_at: utcnow(),
+        }
+        Subscription.insert({Subscription.chat_id: chat_id, **values}).on_conflict(
+            conflict_target=[Subscription.chat_id], update=values).execute()
+        return Subscription.of_chat(chat_id)
+
+
+def unsubscribe(chat_id: int) -> bool:
+    """Stop the chat's daily image; False if it had none."""
+    query = Subscription.update(active=False, updated_at=utcnow()).where(
+        (Subscription.chat_id == chat_id) & Subscription.active)
+    return query.execute() > 0
+
+
+def active_subscription(chat_id: int) -> Subscription | None:
+    """Return the chat's subscription if it is active."""
+    row = Subscription.of_chat(chat_id)
+    return row if row is not None and row.active else None
+
+
+def move_chat(old_chat_id: int, new_chat_id: int) -> bool:
+    """Move a group's subscription to the supergroup it became; False if there was none to move.
+
+    If the supergroup somehow has a subscription of its own already, that one is kept.
+    """
+    with database.atomic():
+        if Subscription.of_chat(new_chat_id) is not None:
+            Subscription.delete().where(Subscription.chat_id == old_chat_id).execute()
+            return False
+        query = Subscription.update(chat_id=new_chat_id, chat_type="supergroup",
+                                    updated_at=utcnow())
+        return query.where(Subscription.chat_id == old_chat_id).execute() > 0
+
+
+# ---- commands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """Who asks, where, and what the bot needs to answer them."""
+
+    chat_id: int
+    chat_type: str
+    language: str
+    default_zone: str
+    now: dt.datetime
+    # Asks Telegram whether the sender may manage the chat; called only when it matters.
+    may_manage: Callable[[], Awaitable[bool]]
+
+
+async def daily(chat: ChatContext, args: Sequence[str]) -> str:
+    """Answer /daily: subscribe or change the time, or say what the chat is subscribed to."""
+    try:
+        request = parse_daily(args)
+    except ValueError:
+        return text(chat.language, "daily_usage")
+    current = await in_db_thread(active_subscription, chat.chat_id)
+    if current is not None and request.at is None:
+        return describe(current, chat.language, chat.now, "daily_status")
+    if not await chat.may_manage():
+        return text(chat.language, "admins_only")
+    at = request.at or DEFAULT_TIME
+    zone = request.zone or (current.zone if current else chat.default_zone)
+    row = await in_db_thread(subscribe, chat.chat_id, chat.chat_type, chat.language, at, zone,
+                             chat.now)
+    return describe(row, chat.language, chat.now, "daily_subscribed")
+
+
+async def stop(chat: ChatContext) -> str:
+    """Answer /stop: unsubscribe the chat."""
+    if await in_db_thread(active_subscription, chat.chat_id) is None:
+        return text(chat.language, "daily_not_subscribed", zone=chat.default_zone)
+    if not await chat.may_manage():
+        return text(chat.language, "admins_only")
+    await in_db_thread(unsubscribe, chat.chat_id)
+    return text(chat.language, "daily_stopped")
+
+
+async def status(chat: ChatContext) -> str:
+    """Answer /status: the chat's subscription and when its next image comes."""
+    current = await in_db_thread(active_subscription, chat.chat_id)
+    if current is None:
+        return text(chat.language, "daily_not_subscribed", zone=chat.default_zone)
+    return describe(current, chat.language, chat.now, "daily_status")
+
+
+def describe(row: Subscription, language: str, now: dt.datetime, key: str) -> str:
+    """Return the text `key` about a subscription: its time, zone and next image."""
+    due = max(row.next_at, now)
+    local = localtime.to_local(due, row.zone)
+    return text(language, key, time=row.local_time, zone=row.zone,
+                date=local.strftime(DATE_FORMAT), next_time=local.strftime("%H:%M"))
