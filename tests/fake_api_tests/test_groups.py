@@ -2,7 +2,7 @@
 
 import pytest
 from telegram import ReplyParameters
-from telegram.error import BadRequest
+from telegram.error import BadRequest, ChatMigrated
 
 from tests.fake_api_tests.client import error_body, make_bot, png, raw
 
@@ -74,3 +74,41 @@ async def test_a_press_in_a_group_comes_from_its_user_on_the_bot_message(groups)
         query = (await bot.get_updates(timeout=0))[0].callback_query
     assert query.from_user.id == ALICE
     assert query.message.message_id == sent.message_id and query.message.chat.id == GROUP
+
+
+BASIC, UPGRADED, BOB = -4000000001, -1004000000001, 1002
+
+
+@pytest.mark.asyncio
+async def test_chat_members_have_the_status_they_were_given(groups):
+    groups.set_member_status(GROUP, ALICE, "administrator")
+    groups.set_member_status(FORUM, ALICE, "creator")
+    async with make_bot(groups) as bot:
+        admin = await bot.get_chat_member(GROUP, ALICE)
+        owner = await bot.get_chat_member(FORUM, ALICE)
+        member = await bot.get_chat_member(GROUP, BOB)
+    assert (admin.status, owner.status, member.status) == ("administrator", "creator", "member")
+    assert admin.user.id == ALICE and admin.can_manage_chat
+
+
+@pytest.mark.asyncio
+async def test_an_upgraded_group_refuses_sends_with_the_new_id_and_says_so(groups):
+    groups.add_group(BASIC, "Old friends", kind="group")
+    groups.set_member_status(BASIC, ALICE, "creator")
+    groups.upgrade_group(BASIC, UPGRADED, user_id=ALICE)
+    async with make_bot(groups) as bot:
+        updates = await bot.get_updates(timeout=0)
+        with pytest.raises(ChatMigrated) as migrated:
+            await bot.send_message(BASIC, "hello?")
+        sent = await bot.send_message(UPGRADED, "hello")
+        owner = await bot.get_chat_member(UPGRADED, ALICE)
+    assert migrated.value.new_chat_id == UPGRADED
+    assert [u.message.migrate_to_chat_id for u in updates] == [UPGRADED, None]
+    assert [u.message.migrate_from_chat_id for u in updates] == [None, BASIC]
+    assert updates[0].message.chat.type == "group" and sent.chat.type == "supergroup"
+    assert owner.status == "creator"
+    response = await raw(groups, "sendMessage", json={"chat_id": BASIC, "text": "x"})
+    assert response.status_code == 400
+    assert response.json() == {
+        **error_body(400, "Bad Request: group chat was upgraded to a supergroup chat"),
+        "parameters": {"migrate_to_chat_id": UPGRADED}}

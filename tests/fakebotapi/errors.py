@@ -10,13 +10,23 @@ REASONS = {
 CONFLICT = ("Conflict: terminated by other getUpdates request; "
             "make sure that only one bot instance is running")
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
+GROUP_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message")
 
 
 class ApiError(Exception):
-    """An error answer: HTTP status, Telegram's description and an optional retry_after."""
+    """An error answer: HTTP status, Telegram's description, and retry_after or
+    migrate_to_chat_id in its parameters if given."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None,
+                 migrate_to_chat_id: int | None = None) -> None:
         super().__init__(description)
         self.status, self.description, self.retry_after = status, description, retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
+
+    @property
+    def parameters(self) -> dict:
+        """The error's ResponseParameters, as Telegram sends them (only the fields set)."""
+        fields = {"retry_after": self.retry_after, "migrate_to_chat_id": self.migrate_to_chat_id}
+        return {name: value for name, value in fields.items() if value is not None}

@@ -113,9 +113,34 @@ class FakeBotApi:
                  "message": self._state.callback_message(token, chat_id, message_id)}
         return self._updates.push(token, "callback_query", query)
 
-    def add_group(self, chat_id: int, title: str = "Stargazers", *, forum: bool = False) -> None:
-        """Make a supergroup with the bot in it (a forum with topics if `forum`)."""
-        self._state.add_group(chat_id, title, forum)
+    def add_group(self, chat_id: int, title: str = "Stargazers", *, forum: bool = False,
+                  kind: str = "supergroup") -> None:
+        """Make a supergroup with the bot in it (a forum with topics if `forum`).
+
+        `kind="group"` makes a basic group instead, which `upgrade_group` can turn into a
+        supergroup.
+        """
+        self._state.add_group(chat_id, title, forum, kind)
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """Make a user "creator", "administrator", "left"... of a group (default: "member")."""
+        self._state.set_member_status(chat_id, user_id, status)
+
+    def upgrade_group(self, chat_id: int, new_chat_id: int, *, user_id: int = 1,
+                      token: str | None = None) -> None:
+        """Turn basic group `chat_id` into supergroup `new_chat_id`, as Telegram does.
+
+        Sends to the old id then fail with 400 and migrate_to_chat_id; the bot receives the
+        two service messages Telegram sends (migrate_to_chat_id in the old group,
+        migrate_from_chat_id in the new one), sent by `user_id`.
+        """
+        token = self._state.token(token)
+        self._state.upgrade_group(chat_id, new_chat_id)
+        user = self._state.user(user_id, "en")
+        for chat, content in ((chat_id, {"migrate_to_chat_id": new_chat_id}),
+                              (new_chat_id, {"migrate_from_chat_id": chat_id})):
+            message = self._state.user_message(chat, user, content, None)
+            self._updates.push(token, "message", message)
 
     def add_topic(self, chat_id: int, thread_id: int) -> None:
         """Open topic `thread_id` in forum `chat_id` (pushing a message there opens it too)."""

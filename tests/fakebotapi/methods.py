@@ -20,6 +20,19 @@ TRUE_METHODS = (
     "answerCallbackQuery", "close", "logOut",
 )
 
+# What Telegram adds to a ChatMember of each status besides "status" and "user".
+MEMBER_FIELDS: dict[str, dict] = {
+    "creator": {"is_anonymous": False},
+    "administrator": {
+        "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+        "can_delete_messages": True, "can_manage_video_chats": True,
+        "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
+        "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+        "can_delete_stories": False,
+    },
+    "kicked": {"until_date": 0},
+}
+
 Files = dict[str, tuple[str, bytes]]  # form field -> (filename, content)
 Handler = Callable[[str, dict, Files], Any]  # (token, params, files) -> result or its awaitable
 MethodTable = dict[str, tuple[str, Handler]]  # lower-case name -> (canonical name, handler)
@@ -39,6 +52,7 @@ class BotMethods:
             "sendChatAction": self._send_chat_action, "editMessageCaption": self._edit_caption,
             "editMessageReplyMarkup": self._edit_reply_markup,
             "setMyCommands": self._set_commands, "getMyCommands": self._get_commands,
+            "getChatMember": self._get_chat_member,
             **{name: lambda *_: True for name in TRUE_METHODS},
         }
         # Telegram treats method names case-insensitively.
@@ -98,6 +112,15 @@ class BotMethods:
 
     def _edit_reply_markup(self, token: str, params: dict, files: Files) -> dict | bool:
         return self._edit(token, params, {"reply_markup": _inline(params)})
+
+    def _get_chat_member(self, token: str, params: dict, files: Files) -> dict:
+        chat_id = self._state.checked_chat(params)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int):
+            raise ApiError(400, "Bad Request: invalid user_id specified")
+        status = self._state.member_status(chat_id, user_id)
+        member = {"status": status, "user": self._state.user(user_id, "en")}
+        return {**member, **MEMBER_FIELDS.get(status, {})}
 
     def _set_commands(self, token: str, params: dict, files: Files) -> bool:
         commands = params.get("commands")

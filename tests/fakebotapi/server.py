@@ -25,7 +25,7 @@ JSON_PARAMS = frozenset({
     "reply_markup", "commands", "allowed_updates", "entities", "caption_entities", "scope",
     "menu_button", "reply_parameters", "link_preview_options",
 })
-INT_PARAMS = frozenset({"chat_id", "offset", "limit", "message_id", "message_thread_id",
+INT_PARAMS = frozenset({"chat_id", "user_id", "offset", "limit", "message_id", "message_thread_id",
                         "reply_to_message_id"})
 # Methods that post a message to a chat, and so count towards its flood limit.
 MESSAGE_METHODS = frozenset({"sendmessage", "sendphoto"})
@@ -194,6 +194,6 @@ def _decode(key: str, value: Any) -> Any:
 
 def _error_response(exc: ApiError) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
-    if exc.retry_after is not None:
-        body["parameters"] = {"retry_after": exc.retry_after}
+    if exc.parameters:
+        body["parameters"] = exc.parameters
     return web.json_response(body, status=exc.status)

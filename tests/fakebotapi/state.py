@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from tests.fakebotapi.errors import NOT_MODIFIED, WRONG_FILE_ID, ApiError
+from tests.fakebotapi.errors import GROUP_UPGRADED, NOT_MODIFIED, WRONG_FILE_ID, ApiError
 
 MessageKey = tuple[str, int, int]  # (bot token, chat id, message id)
 
@@ -36,6 +36,8 @@ class TelegramState:
         self._groups: dict[int, dict] = {}  # group chat id -> its Chat
         self._topics: set[tuple[int, int]] = set()  # (forum chat id, message_thread_id)
         self._blocked: set[int] = set()
+        self._members: dict[tuple[int, int], str] = {}  # (group, user) -> status, if not member
+        self._upgraded: dict[int, int] = {}  # group chat id -> the supergroup it became
         self._messages: dict[MessageKey, dict] = {}
         self._alive: dict[tuple[int, int], dict] = {}  # (chat id, message id) -> not deleted
         self._last_message_id: dict[int, int] = {}
@@ -57,9 +59,9 @@ class TelegramState:
         with self._lock:
             self._chats[chat_id] = first_name or self._chats.get(chat_id, "Ada")
 
-    def add_group(self, chat_id: int, title: str, forum: bool) -> None:
-        """Make a supergroup (a forum if `forum`) that the bot is a member of."""
-        chat = {"id": chat_id, "type": "supergroup", "title": title}
+    def add_group(self, chat_id: int, title: str, forum: bool, kind: str = "supergroup") -> None:
+        """Make a group of `kind` (a forum if `forum`) that the bot is a member of."""
+        chat = {"id": chat_id, "type": kind, "title": title}
         with self._lock:
             self._groups[chat_id] = {**chat, "is_forum": True} if forum else chat
 
@@ -80,6 +82,26 @@ class TelegramState:
         with self._lock:
             self._blocked.add(chat_id)
 
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """Give a user a status in a group: "creator", "administrator", "member", "left"..."""
+        with self._lock:
+            self._members[(chat_id, user_id)] = status
+
+    def member_status(self, chat_id: int, user_id: int) -> str:
+        """A user's status in a chat; everyone is a plain member unless told otherwise."""
+        with self._lock:
+            return self._members.get((chat_id, user_id), "member")
+
+    def upgrade_group(self, chat_id: int, new_chat_id: int) -> dict:
+        """Turn a group into a supergroup with a new id; returns the supergroup's Chat."""
+        with self._lock:
+            old = self._groups[chat_id]
+            self._groups[new_chat_id] = {**old, "id": new_chat_id, "type": "supergroup"}
+            self._upgraded[chat_id] = new_chat_id
+            self._members.update({(new_chat_id, user): status for (group, user), status
+                                  in list(self._members.items()) if group == chat_id})
+            return self._groups[new_chat_id]
+
     def checked_chat(self, params: dict) -> int:
         """The chat_id of a request, if the bot may write there; else Telegram's error."""
         chat_id = params.get("chat_id")
@@ -88,10 +110,13 @@ class TelegramState:
         with self._lock:
             known = chat_id in self._chats or chat_id in self._groups
             blocked = chat_id in self._blocked
+            upgraded_to = self._upgraded.get(chat_id)
         if not isinstance(chat_id, int) or (self.strict_chats and not known):
             raise ApiError(400, "Bad Request: chat not found")
         if blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if upgraded_to is not None:
+            raise ApiError(400, GROUP_UPGRADED, migrate_to_chat_id=upgraded_to)
         return chat_id
 
     def user(self, chat_id: int, language_code: str) -> dict:
