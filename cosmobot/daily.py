@@ -98,8 +98,9 @@ async def _start(bot: Bot, row: Subscription, now: dt.datetime,
                  report: RoundReport) -> asyncio.Task | None:
     """Start the chat's send, or settle a chat with nothing to send today; the task or None."""
     today = localtime.local_date(now, row.zone)
-    # Only today's image: a bot down for days sends one, and never two on one day.
-    if localtime.local_date(row.next_at, row.zone) != today or row.delivered_on == today:
+    todays_time = localtime.instant_of(today, localtime.parse_time(row.local_time), row.zone)
+    # Only today's image, once its time has come: a bot down for a week sends one, not seven.
+    if todays_time > now or row.delivered_on == today:
         await in_db_thread(finish_day, row.id, now, False)
         report.skipped += 1
         return None
