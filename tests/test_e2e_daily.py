@@ -112,8 +112,8 @@ def test_a_group_that_becomes_a_supergroup_keeps_its_subscription(bot, fake_api)
     ask(fake_api, BASIC, "/daily 08:00 Europe/Moscow", user_id=ALICE)
     fake_api.upgrade_group(BASIC, SUPERGROUP, user_id=ALICE)
     moved = fake_api.wait_until(lambda: subscription(SUPERGROUP))
-    assert (moved.local_time, moved.zone, moved.chat_type) == ("08:00", "Europe/Moscow",
-                                                                 "supergroup")
+    assert (moved.local_time, moved.zone) == ("08:00", "Europe/Moscow")
+    assert moved.chat_type == "supergroup"
     assert subscription(BASIC) is None
     assert ask(fake_api, SUPERGROUP, "/status", user_id=ALICE).startswith(
         "This chat gets a cosmic image every day at 08:00 (Europe/Moscow)")

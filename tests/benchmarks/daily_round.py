@@ -1,0 +1,130 @@
+"""Benchmark: a daily round of many subscribers on the real Application and the fake Bot API.
+
+Usage:
+    python -m tests.benchmarks.daily_round [--subscribers 1000] [--latency 0.05]
+                                           [--askers 10] [--every 2.0]
+
+Every subscriber is due when the bot starts. The fake Bot API answers after --latency seconds
+and enforces Telegram's limits with 429s: one message per second per chat, and the overall
+limits where the fake knows them (30 messages per second, 20 per minute per group). While the
+round runs, --askers other users each send /cosmic every --every seconds; the time from
+their message to the photo reaching the fake is their reply time. The script prints
+delivered, lost (no image), doubled (more than one), messages per second over the round,
+429s received and the p95 reply time of /cosmic during the round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from cosmobot.database import apply_migrations, open_database
+from cosmobot.logs import configure_logging
+from cosmobot.models import Subscription, utcnow
+from tests.botrunner import BotThread, bot_settings
+from tests.factories import TOKEN, make_assets
+from tests.fakebotapi import FakeBotApi
+
+FIRST_SUBSCRIBER = 1_000_000
+FIRST_ASKER = 10
+# Overall limits the fake may offer as switches; set when it has them.
+GLOBAL_LIMITS = {"global_rate_limit": 30.0, "group_rate_limit": 20.0}
+
+
+def add_subscribers(url: str, count: int) -> None:
+    db = open_database(url)
+    apply_migrations()
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = [{"chat_id": FIRST_SUBSCRIBER + n, "chat_type": "private", "language": "en",
+             "local_time": "00:00", "zone": "UTC", "next_at": midnight} for n in range(count)]
+    with db.atomic():
+        for start in range(0, count, 500):
+            Subscription.insert_many(rows[start:start + 500]).execute()
+    db.close()
+
+
+def ask_cosmic(api: FakeBotApi, askers: int, every: float, stop: threading.Event,
+               asked: list[tuple[int, float]]) -> None:
+    while not stop.is_set():
+        for n in range(askers):
+            chat = FIRST_ASKER + n
+            asked.append((chat, time.monotonic()))
+            api.push_text(chat, "/cosmic")
+            stop.wait(every / askers)
+
+
+def reply_times(api: FakeBotApi, asked: list[tuple[int, float]]) -> list[float]:
+    photos: dict[int, list[float]] = {}
+    for call in api.calls("sendPhoto"):
+        if call.status == 200 and call.params["chat_id"] < FIRST_SUBSCRIBER:
+            photos.setdefault(call.params["chat_id"], []).append(call.timestamp)
+    times, used = [], Counter()
+    for chat, at in asked:  # the n-th /cosmic of a chat is answered by its n-th photo
+        answered = photos.get(chat, [])
+        if used[chat] < len(answered):
+            times.append(answered[used[chat]] - at)
+            used[chat] += 1
+    return times
+
+
+def report(api: FakeBotApi, subscribers: int, asked: list[tuple[int, float]]) -> None:
+    sends = [c for c in api.calls("sendPhoto") if c.params["chat_id"] >= FIRST_SUBSCRIBER]
+    done = [c for c in sends if c.status == 200]
+    per_chat = Counter(c.params["chat_id"] for c in done)
+    floods = len([c for c in api.calls() if c.status == 429])
+    span = max(c.timestamp for c in done) - min(c.timestamp for c in done) if done else 0
+    replies = sorted(reply_times(api, asked))
+    p95 = replies[int(0.95 * (len(replies) - 1))] if replies else float("nan")
+    print(f"subscribers: {subscribers}; latency: {api.latency * 1000:.0f} ms")
+    print(f"delivered: {len(per_chat)}; lost: {subscribers - len(per_chat)}; "
+          f"doubled: {sum(1 for n in per_chat.values() if n > 1)}")
+    print(f"messages per second over the round: {len(done) / span if span else 0:.1f} "
+          f"({len(done)} in {span:.1f} s)")
+    print(f"429s received: {floods}")
+    print(f"/cosmic during the round: {len(replies)} answered of {len(asked)}; "
+          f"p95 reply {p95:.2f} s, median {statistics.median(replies) if replies else 0:.2f} s")
+
+
+def measure(subscribers: int, latency: float, askers: int, every: float, scratch: Path) -> None:
+    with FakeBotApi([TOKEN]) as api:
+        api.latency, api.chat_rate_limit = latency, 1.0
+        for name, value in GLOBAL_LIMITS.items():
+            if hasattr(type(api), name):
+                setattr(api, name, value)
+        settings = bot_settings(scratch, api, make_assets(scratch / "assets",
+                                                          ("orion.jpg", "andromeda.png")))
+        add_subscribers(settings.database_url, subscribers)
+        stop, asked = threading.Event(), []
+        asking = threading.Thread(target=ask_cosmic, args=(api, askers, every, stop, asked))
+        with BotThread(settings, api):
+            asking.start()
+            deadline = time.monotonic() + 30 + subscribers / 10
+            while time.monotonic() < deadline and len({
+                    c.params["chat_id"] for c in api.calls("sendPhoto")
+                    if c.status == 200 and c.params["chat_id"] >= FIRST_SUBSCRIBER}) < subscribers:
+                time.sleep(0.2)
+            stop.set()
+            asking.join()
+            time.sleep(2 * latency + 1)  # the last /cosmic asked gets its answer
+        report(api, subscribers, asked)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--askers", type=int, default=10)
+    parser.add_argument("--every", type=float, default=2.0)
+    args = parser.parse_args()
+    configure_logging("ERROR")
+    with tempfile.TemporaryDirectory() as scratch:
+        measure(args.subscribers, args.latency, args.askers, args.every, Path(scratch))
+
+
+if __name__ == "__main__":
+    main()
