@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 import pytest_asyncio
 from telegram import Bot
+from telegram.ext import BaseRateLimiter, ExtBot
 
-from cosmobot import daily, localtime
+from cosmobot import daily, localtime, ratelimit
 from cosmobot.models import Subscription
 from cosmobot.subscriptions import subscribe
 from tests.factories import TOKEN
@@ -177,3 +178,42 @@ async def test_a_group_that_became_a_supergroup_gets_its_image_there(db, library
     moved = row(supergroup)
     assert (moved.chat_type, moved.delivered_on) == ("supergroup", dt.date(2026, 6, 1))
     assert not Subscription.select().where(Subscription.chat_id == group).exists()
+
+
+async def test_a_new_time_after_todays_image_waits_for_tomorrow(memory_db, library, bot,
+                                                                fake_api):
+    subscribed(1)
+    await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
+    subscribed(1, dt.time(15, 0), since=DAY.replace(hour=10))  # /daily 15:00 at 10:00
+    for hour in (15, 16, 23):
+        await daily.deliver_due(bot, DAY.replace(hour=hour, minute=1))
+    assert photo_count(fake_api, 1) == 1
+    await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 15, 1))
+    assert photo_count(fake_api, 1) == 2
+
+
+class RecordingLimiter(BaseRateLimiter):
+    """Lets every request through at once, noting the rate_limit_args of each."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object]] = []
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        self.seen.append((endpoint, rate_limit_args))
+        return await callback(*args, **kwargs)
+
+
+async def test_daily_sends_go_in_the_bulk_lane(memory_db, library, fake_api):
+    limiter = RecordingLimiter()
+    async with ExtBot(TOKEN, base_url=fake_api.base_url, rate_limiter=limiter) as limited:
+        subscribed(1)
+        subscribed(2)
+        await daily.deliver_due(limited, DAY.replace(hour=9, minute=1))
+    sends = [args for endpoint, args in limiter.seen if endpoint == "sendPhoto"]
+    assert sends == [ratelimit.BULK, ratelimit.BULK]
