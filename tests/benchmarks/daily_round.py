@@ -5,8 +5,8 @@ Usage:
                                            [--askers 10] [--every 2.0]
 
 Every subscriber is due when the bot starts. The fake Bot API answers after --latency seconds
-and enforces Telegram's limits with 429s: one message per second per chat, and the overall
-limits where the fake knows them (30 messages per second, 20 per minute per group). While the
+and enforces Telegram's limits with 429s: 30 messages per second overall, one per second per
+private chat, 20 per minute per group. While the
 round runs, --askers other users each send /cosmic every --every seconds; the time from
 their message to the photo reaching the fake is their reply time. The script prints
 delivered, lost (no image), doubled (more than one), messages per second over the round,
@@ -29,11 +29,10 @@ from cosmobot.models import Subscription, utcnow
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi.limits import FloodLimits
 
 FIRST_SUBSCRIBER = 1_000_000
 FIRST_ASKER = 10
-# Overall limits the fake may offer as switches; set when it has them.
-GLOBAL_LIMITS = {"global_rate_limit": 30.0, "group_rate_limit": 20.0}
 
 
 def add_subscribers(url: str, count: int) -> None:
@@ -92,10 +91,7 @@ def report(api: FakeBotApi, subscribers: int, asked: list[tuple[int, float]]) ->
 
 def measure(subscribers: int, latency: float, askers: int, every: float, scratch: Path) -> None:
     with FakeBotApi([TOKEN]) as api:
-        api.latency, api.chat_rate_limit = latency, 1.0
-        for name, value in GLOBAL_LIMITS.items():
-            if hasattr(type(api), name):
-                setattr(api, name, value)
+        api.latency, api.flood_limits = latency, FloodLimits()
         settings = bot_settings(scratch, api, make_assets(scratch / "assets",
                                                           ("orion.jpg", "andromeda.png")))
         add_subscribers(settings.database_url, subscribers)
