@@ -17,7 +17,8 @@ pytestmark = pytest.mark.timeout(60)
 
 SUBSCRIBERS = 300
 FIRST_CHAT = 10_000
-# With 30 sends in flight, each answered after this long, the round takes about five seconds.
+# With 30 sends in flight answered after this long, and the limiter pacing them to 30 a
+# second, the round takes several seconds.
 LATENCY_SECONDS = 0.5
 
 
