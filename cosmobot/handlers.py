@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, Telegr
 from telegram.ext import ContextTypes
 
 from cosmobot import sender
-from cosmobot.delivery import cosmic_button, deliver_cosmic, shown_key
+from cosmobot.delivery import cosmic_button, deliver_cosmic
 from cosmobot.retry import is_unavailable, with_retries
 from cosmobot.texts import language_of, text
 
@@ -41,7 +41,7 @@ async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.debug("/cosmic in chat {} dropped: an image is on its way there",
                          update.effective_chat.id)
             return
-        await _send_cosmic(update, context, previous_key=None)
+        await _send_cosmic(update, context)
 
 
 async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,7 +54,7 @@ async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with suppress(TelegramError):
             await query.answer(notice)
         if free:
-            await _send_cosmic(update, context, previous_key=shown_key(query.data))
+            await _send_cosmic(update, context)
 
 
 @contextmanager
@@ -73,14 +73,11 @@ def _image_slot(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Iterator[bo
         busy.discard(chat_id)
 
 
-async def _send_cosmic(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, previous_key: str | None
-) -> None:
+async def _send_cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver_cosmic(
         context.bot,
         update.effective_chat.id,
         language_of(update.effective_user),
-        previous_key=previous_key,
         thread_id=topic_of(update),
     )
 

@@ -5,16 +5,18 @@ import ast
 from peewee_migrate.auto import diff_many
 
 from cosmobot.database import apply_migrations, migration_router, pending_migrations
-from cosmobot.models import ImageAsset
+from cosmobot.models import ImageAsset, SeenImage, SendCount
 
-MIGRATION = "001_add_image_assets_table"
+MIGRATIONS = ["001_add_image_assets_table", "003_add_seen_images_and_send_counts"]
+MODELS = [ImageAsset, SeenImage, SendCount]
+TABLES = ["image_assets", "seen_images", "send_counts"]
 
 
 def test_migrations_apply_on_an_empty_database(empty_db):
-    assert pending_migrations() == [MIGRATION]
-    assert apply_migrations() == [MIGRATION]
+    assert pending_migrations() == MIGRATIONS
+    assert apply_migrations() == MIGRATIONS
     assert pending_migrations() == []
-    assert "image_assets" in empty_db.get_tables()
+    assert set(TABLES) <= set(empty_db.get_tables())
 
 
 def test_asset_key_has_a_unique_index(empty_db):
@@ -29,15 +31,39 @@ def test_nothing_is_left_to_migrate_against_the_models(empty_db):
     apply_migrations()
     router = migration_router()
     frozen = list(router.migrator.orm)
-    assert [model._meta.table_name for model in frozen] == ["image_assets"]
-    assert diff_many([ImageAsset], frozen, router.migrator) == []
+    assert [model._meta.table_name for model in frozen] == TABLES
+    assert diff_many(MODELS, frozen, router.migrator) == []
 
 
-def test_rollback_drops_the_table(empty_db):
+def test_rollback_drops_the_tables_one_migration_at_a_time(empty_db):
     apply_migrations()
-    migration_router().rollback()
+    router = migration_router()
+    router.rollback()
+    assert "seen_images" not in empty_db.get_tables()
+    assert "send_counts" not in empty_db.get_tables()
+    assert "image_assets" in empty_db.get_tables()
+    assert pending_migrations() == MIGRATIONS[1:]
+    router.rollback()
     assert "image_assets" not in empty_db.get_tables()
-    assert pending_migrations() == [MIGRATION]
+    assert pending_migrations() == MIGRATIONS
+
+
+def test_a_chat_sees_an_image_once_per_round(empty_db):
+    apply_migrations()
+    SeenImage.mark(7, "cosmic/a.jpg").execute()
+    SeenImage.mark(7, "cosmic/a.jpg").execute()  # a repeat is ignored, not an error
+    indexes = [index for index in empty_db.get_indexes("seen_images")
+               if index.columns == ["chat_id", "asset_key"]]
+    assert len(indexes) == 1 and indexes[0].unique
+    assert [row.asset_key for row in SeenImage.seen_by(7)] == ["cosmic/a.jpg"]
+
+
+def test_database_side_defaults_are_kept(empty_db):
+    apply_migrations()
+    empty_db.execute_sql("INSERT INTO seen_images (chat_id, asset_key) VALUES (1, 'cosmic/a.jpg')")
+    empty_db.execute_sql("INSERT INTO send_counts (name) VALUES ('uploads')")
+    assert SeenImage.get().seen_at is not None
+    assert SendCount.totals() == {"uploads": 0}
 
 
 def test_migrations_do_not_import_the_application_models():
