@@ -10,13 +10,14 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Defaults
 
-from cosmobot import filecache, handlers, jobs, sender
+from cosmobot import filecache, handlers, jobs, sendcounts, sender
 from cosmobot.assets import AssetLibrary
 from cosmobot.config import Settings
 from cosmobot.database import close_database
 from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.polling import PollingRequest
 from cosmobot.texts import ENGLISH, LANGUAGES, text
+from cosmobot.warm import BackgroundWarmer
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = ("cosmic", "start", "help")
@@ -57,6 +58,8 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("cosmic", handlers.cosmic))
+    # For the admins only; not in the menu nor in /help.
+    application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CallbackQueryHandler(handlers.another, pattern=COSMIC_PATTERN))
     application.add_error_handler(handlers.on_error)
     return application
@@ -102,11 +105,19 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images, schedule the command menu and the folder watch."""
+    """Scan the images, schedule the command menu, the folder watch and the cache warm-up."""
     settings: Settings = application.bot_data["settings"]
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)
+    sendcounts.restart()
+    application.job_queue.run_repeating(
+        jobs.save_send_counts, interval=sendcounts.FLUSH_INTERVAL_SECONDS, name=jobs.COUNTS_JOB
+    )
+    if settings.cache_chat_id is not None:
+        # In the background: start-up waits for no upload.
+        application.bot_data[jobs.WARMER] = BackgroundWarmer(settings.cache_chat_id)
+        application.job_queue.run_once(jobs.warm_cache, when=0, name=jobs.WARM_JOB)
     # In the background: the menu is cosmetic, and Telegram failing to take it must not keep
     # the bot from answering.
     application.job_queue.run_once(
@@ -130,6 +141,9 @@ async def publish_commands(bot: Bot) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Finish the file_id writes still on their way, then release the database."""
+    """Stop the warm-up, finish the writes still on their way, then release the database."""
+    if jobs.WARMER in application.bot_data:
+        await application.bot_data[jobs.WARMER].stop()
     await filecache.settle(timeout=SHUTDOWN_WRITES_SECONDS)
+    await sendcounts.flush()
     close_database()

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from cosmobot import sender
 from cosmobot.delivery import cosmic_button, deliver_cosmic
 from cosmobot.retry import is_unavailable, with_retries
+from cosmobot.stats import stats_report
 from cosmobot.texts import language_of, text
 
 # bot_data key of the set of chats with an image on its way.
@@ -31,6 +32,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
     reply = text(language_of(update.effective_user), "help")
+    await with_retries(lambda: update.effective_message.reply_text(reply))
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show an admin what the bot has done; anyone else gets the help text, as for /help."""
+    user = update.effective_user
+    if user is None or user.id not in context.bot_data["settings"].admin_ids:
+        await help_command(update, context)
+        return
+    reply = await stats_report(context.bot, language_of(user))
     await with_retries(lambda: update.effective_message.reply_text(reply))
 
 

@@ -48,6 +48,11 @@ class ImageAsset(BaseModel):
         return cls.get_or_none(cls.asset_key == asset_key)
 
     @classmethod
+    def lookup_many(cls, asset_keys: list[str]) -> peewee.Select:
+        """Return the cached rows of asset_keys."""
+        return cls.select().where(cls.asset_key.in_(asset_keys))
+
+    @classmethod
     def store(
         cls, asset_key: str, file_id: str, file_unique_id: str, bot_id: int, fingerprint: str
     ) -> peewee.Insert:

@@ -36,6 +36,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "command_cosmic": "A random cosmic image",
         "command_start": "What this bot does",
         "command_help": "How to use the bot",
+        "stats_title": "Cosmobot statistics",
+        "stats_images": "Images",
+        "stats_installed": "installed: {count}",
+        "stats_cached": "with a valid cached file_id: {count} of {total}",
+        "stats_sends": "Photos sent",
+        "stats_file_id_sends": "by file_id: {since_start} since start, {total} in total",
+        "stats_uploads": "uploaded: {since_start} since start, {total} in total",
     },
     RUSSIAN: {
         "start": (
@@ -62,6 +69,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "command_cosmic": "Случайное космическое изображение",
         "command_start": "Что умеет бот",
         "command_help": "Как пользоваться ботом",
+        "stats_title": "Статистика cosmobot",
+        "stats_images": "Изображения",
+        "stats_installed": "установлено: {count}",
+        "stats_cached": "с действующим file_id в кэше: {count} из {total}",
+        "stats_sends": "Отправлено фото",
+        "stats_file_id_sends": "по file_id: {since_start} с запуска, {total} всего",
+        "stats_uploads": "загрузкой: {since_start} с запуска, {total} всего",
     },
 }
 
@@ -72,7 +86,7 @@ def language_of(user: User | None) -> str:
     return RUSSIAN if code.lower().startswith(RUSSIAN) else ENGLISH
 
 
-def text(language: str, key: str, **values: str) -> str:
+def text(language: str, key: str, **values: object) -> str:
     """Return the text for key in language, with values filled in."""
     template = TEXTS.get(language, TEXTS[ENGLISH])[key]
     return template.format(**values) if values else template
