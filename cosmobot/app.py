@@ -16,6 +16,7 @@ from cosmobot.config import Settings
 from cosmobot.database import close_database
 from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.polling import PollingRequest
+from cosmobot.ratelimit import build_rate_limiter
 from cosmobot.texts import ENGLISH, LANGUAGES, text
 from cosmobot.warm import BackgroundWarmer
 
@@ -44,6 +45,8 @@ def build_application(settings: Settings) -> Application:
         .read_timeout(READ_TIMEOUT_SECONDS)
         .media_write_timeout(MEDIA_WRITE_TIMEOUT_SECONDS)
         .get_updates_request(polling)
+        # Within Telegram's flood limits, replies to users ahead of bulk sends.
+        .rate_limiter(build_rate_limiter())
         # In groups PTB quotes the command it answers; one deleted meanwhile is no reason to
         # leave the user without an answer.
         .defaults(Defaults(allow_sending_without_reply=True))

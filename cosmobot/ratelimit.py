@@ -1,48 +1,144 @@
-"""Placeholder for the two-lane rate limiter, with the agreed interface only.
+"""Pacing messages under Telegram's flood limits, with replies to users ahead of bulk sends.
 
-The real limiter (a lane for replies ahead of the bulk lane, per-chat pacing) replaces this
-module; until then every request goes out at once.
+Telegram refuses (429) a bot that sends more than about 30 messages a second overall, more
+than one a second to one private chat, or more than 20 a minute to one group or channel.
+PTB's AIORateLimiter paces the overall limit but has no lane for replies, no per-private-chat
+limit, and halts every request while one 429 is waited out. This limiter:
+
+- spaces messages out to stay within all three limits, so 429s are rare;
+- lets a reply to a user (the default lane) take the next free slot ahead of any bulk send
+  (a daily round, the cache warm-up: `bulk_options(bot)`), so a big round never keeps a user
+  waiting for more than a moment;
+- never retries: `retry.with_retries` is the one place that does (nothing is retried twice).
+  A 429 only makes that chat's later messages wait for its `retry_after`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import Any
 
-from telegram import Bot
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-# rate_limit_args of a send that belongs to a daily round or to the cache warm-up.
-BULK = "bulk"
+from cosmobot.retry import retry_after_seconds
+
+LANE = "lane"
+BULK = {LANE: "bulk"}
+# Telegram counts arrivals: messages that leave exactly at the limit may arrive a few
+# milliseconds closer together, so each limit's window is stretched a little.
+JITTER_ALLOWANCE_SECONDS = 0.03
+OVERALL_INTERVAL_SECONDS = (1.0 + JITTER_ALLOWANCE_SECONDS) / 30
+PRIVATE_CHAT_INTERVAL_SECONDS = 1.0 + JITTER_ALLOWANCE_SECONDS
+GROUP_CHAT_INTERVAL_SECONDS = (60.0 + JITTER_ALLOWANCE_SECONDS) / 20
+# Chats remembered for pacing; past this, those whose next slot has passed are forgotten.
+REMEMBERED_CHATS = 10_000
+# Methods that are not messages in a chat, so Telegram's message limits do not apply.
+UNLIMITED = frozenset({"sendChatAction", "answerCallbackQuery", "answerInlineQuery"})
+
+Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
-class PassThroughLimiter(BaseRateLimiter[str]):
-    """Sends every request at once."""
+def bulk_options(bot: object) -> dict[str, Any]:
+    """Return the send options that put a send in the bulk lane (none for a bot without one)."""
+    # PTB refuses rate_limit_args on a bot that has no rate limiter.
+    return {"rate_limit_args": BULK} if getattr(bot, "rate_limiter", None) else {}
+
+
+def build_rate_limiter() -> LaneRateLimiter:
+    """Return the rate limiter cosmobot's bots use."""
+    return LaneRateLimiter()
+
+
+class LaneRateLimiter(BaseRateLimiter[dict]):
+    """Paces messages overall and per chat, with a priority lane for replies."""
+
+    def __init__(self, interval: float = OVERALL_INTERVAL_SECONDS) -> None:
+        self._interval = interval
+        self._next_slot = 0.0  # when the next message may go out, on the monotonic clock
+        self._chat_next: dict[object, float] = {}
+        self._replies_waiting = 0
+        self._turn: asyncio.Condition | None = None
 
     async def initialize(self) -> None:
-        pass
+        """Nothing to set up: the condition is made on first use, on the running loop."""
 
     async def shutdown(self) -> None:
-        pass
+        """Nothing to release."""
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
+        callback: Callable[..., Coroutine[Any, Any, Result]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: str | None,
-    ) -> Any:
-        return await callback(*args, **kwargs)
+        rate_limit_args: dict | None,
+    ) -> Result:
+        """Wait for the chat's turn and an overall slot, then make the request."""
+        if not _is_message(endpoint):
+            return await callback(*args, **kwargs)
+        chat = data.get("chat_id")
+        if chat is not None:
+            await _sleep_until(self._reserve_chat_slot(chat))
+        await self._take_slot(urgent=(rate_limit_args or {}).get(LANE) != BULK[LANE])
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as error:
+            if chat is not None:
+                # Telegram named this chat's wait: later messages to it start after it.
+                until = time.monotonic() + retry_after_seconds(error)
+                self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), until)
+            raise
+
+    def _reserve_chat_slot(self, chat: object) -> float:
+        """Book the chat's next free moment and return it."""
+        now = time.monotonic()
+        start = max(now, self._chat_next.get(chat, 0.0))
+        if len(self._chat_next) >= REMEMBERED_CHATS:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        self._chat_next[chat] = start + _chat_interval(chat)
+        return start
+
+    async def _take_slot(self, urgent: bool) -> None:
+        """Wait for the next overall slot; bulk sends let waiting replies go first."""
+        if self._turn is None:
+            self._turn = asyncio.Condition()
+        async with self._turn:
+            self._replies_waiting += urgent
+            try:
+                while not self._slot_free(urgent):
+                    delay = self._next_slot - time.monotonic()
+                    # Woken when a slot is taken (a reply may have gone first), or on time.
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._turn.wait(), delay if delay > 0 else None)
+                self._next_slot = max(time.monotonic(), self._next_slot) + self._interval
+            finally:
+                self._replies_waiting -= urgent
+                self._turn.notify_all()
+
+    def _slot_free(self, urgent: bool) -> bool:
+        return time.monotonic() >= self._next_slot and (urgent or not self._replies_waiting)
 
 
-def build_rate_limiter() -> BaseRateLimiter:
-    """Return a fresh limiter for a bot built outside the Application."""
-    return PassThroughLimiter()
+def _is_message(endpoint: str) -> bool:
+    return endpoint.startswith(("send", "copyMessage", "forwardMessage")) and (
+        endpoint not in UNLIMITED
+    )
 
 
-def bulk_options(bot: Bot) -> dict[str, Any]:
-    """Keyword arguments that put a send on the bulk lane, if bot has a rate limiter."""
-    # PTB refuses rate_limit_args on a bot without a limiter.
-    return {"rate_limit_args": BULK} if getattr(bot, "rate_limiter", None) else {}
+def _chat_interval(chat: object) -> float:
+    # Private chats have positive ids; groups, supergroups and channels negative ones or an
+    # @username.
+    if isinstance(chat, int) and chat > 0:
+        return PRIVATE_CHAT_INTERVAL_SECONDS
+    return GROUP_CHAT_INTERVAL_SECONDS
+
+
+async def _sleep_until(moment: float) -> None:
+    delay = moment - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 from telegram import Bot
-from telegram.ext import ExtBot
+from telegram.ext import BaseRateLimiter, ExtBot
 
 from cosmobot import database, ratelimit, sender, shufflebag
 from cosmobot.delivery import deliver_cosmic
@@ -107,7 +107,13 @@ async def test_a_send_reads_the_bag_once_and_writes_it_once(memory_db, eight_ima
 async def test_the_bulk_lane_reaches_the_send(memory_db, library, fake_api):
     lanes = []
 
-    class Recording(ratelimit.PassThroughLimiter):
+    class Recording(BaseRateLimiter):
+        async def initialize(self):
+            pass
+
+        async def shutdown(self):
+            pass
+
         async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
             lanes.append((endpoint, rate_limit_args))
             return await callback(*args, **kwargs)

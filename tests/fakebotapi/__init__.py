@@ -6,11 +6,13 @@ Answers mirror Telegram's: the same JSON shapes, HTTP status codes and error des
 
 Modules: `fake` (FakeBotApi, what tests use), `server` (HTTP and routing), `methods` (the
 Bot API methods), `state` (chats, messages, file_ids), `updates` (getUpdates), `media`
-(photo checks), `faults` (injected failures), `recording` (calls), `errors` (error answers).
+(photo checks), `faults` (injected failures), `limits` (Telegram's flood limits), `recording`
+(calls), `errors` (error answers).
 """
 
 from tests.fakebotapi.errors import ApiError
 from tests.fakebotapi.fake import FakeBotApi
+from tests.fakebotapi.limits import FloodLimits, Limit
 from tests.fakebotapi.recording import Call
 
-__all__ = ["ApiError", "Call", "FakeBotApi"]
+__all__ = ["ApiError", "Call", "FakeBotApi", "FloodLimits", "Limit"]

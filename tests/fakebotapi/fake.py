@@ -76,6 +76,8 @@ class FakeBotApi:
     conflict = _Switch("_updates", "True: getUpdates answers 409, as when another bot polls.")
     upload_bandwidth = _Switch("_faults", "Bytes per second uploads arrive at; None: instantly.")
     latency = _Switch("_faults", "Seconds every answer is delayed by.")
+    flood_limits = _Switch("_faults", "A FloodLimits: Telegram's limits on messages (overall, per "
+                                      "private chat, per group), 429s beyond them. None: off.")
     chat_rate_limit = _Switch("_faults", "Messages per second a chat takes; beyond: 429 with "
                                          "retry_after, as Telegram's flood limit. None: no limit.")
 

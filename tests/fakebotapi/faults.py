@@ -10,6 +10,7 @@ from collections import deque
 from typing import Any
 
 from tests.fakebotapi.errors import REASONS, ApiError
+from tests.fakebotapi.limits import FloodLimits
 
 
 class Faults:
@@ -19,6 +20,7 @@ class Faults:
         self.latency = 0.0
         self.upload_bandwidth: float | None = None  # bytes per second
         self.chat_rate_limit: float | None = None  # messages per second per chat
+        self.flood_limits: FloodLimits | None = None  # Telegram's limits, when set
         self._lock = threading.Lock()
         self._last_sent: dict[tuple[str, Any], float] = {}  # (token, chat) -> last message
         self._failures: dict[str, deque[ApiError]] = {}
@@ -58,6 +60,8 @@ class Faults:
 
     def check_flood(self, token: str, chat_id: Any) -> None:
         """Refuse a message that comes too soon after the chat's last one, like Telegram."""
+        if self.flood_limits is not None:
+            self.flood_limits.check(token, chat_id)
         if not self.chat_rate_limit:
             return
         now, interval = time.monotonic(), 1.0 / self.chat_rate_limit
