@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from cosmobot import daily_handlers, filecache, handlers, jobs, sender
+from cosmobot import daily_handlers, filecache, handlers, jobs, sendcounts, sender
 from cosmobot.assets import AssetLibrary
 from cosmobot.config import Settings
 from cosmobot.database import close_database
@@ -25,6 +25,7 @@ from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.polling import PollingRequest
 from cosmobot.ratelimit import build_rate_limiter
 from cosmobot.texts import ENGLISH, LANGUAGES, text
+from cosmobot.warm import BackgroundWarmer
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")
@@ -67,6 +68,8 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("cosmic", handlers.cosmic))
+    # For the admins only; not in the menu nor in /help.
+    application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CallbackQueryHandler(handlers.another, pattern=COSMIC_PATTERN))
     application.add_handler(CommandHandler("daily", daily_handlers.daily))
     application.add_handler(CommandHandler("stop", daily_handlers.stop))
@@ -116,11 +119,19 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images, schedule the command menu, the folder watch and the daily round."""
+    """Scan the images; schedule the menu, the folder watch, the daily round and the warm-up."""
     settings: Settings = application.bot_data["settings"]
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)
+    sendcounts.restart()
+    application.job_queue.run_repeating(
+        jobs.save_send_counts, interval=sendcounts.FLUSH_INTERVAL_SECONDS, name=jobs.COUNTS_JOB
+    )
+    if settings.cache_chat_id is not None:
+        # In the background: start-up waits for no upload.
+        application.bot_data[jobs.WARMER] = BackgroundWarmer(settings.cache_chat_id)
+        application.job_queue.run_once(jobs.warm_cache, when=0, name=jobs.WARM_JOB)
     # In the background: the menu is cosmetic, and Telegram failing to take it must not keep
     # the bot from answering.
     application.job_queue.run_once(
@@ -152,6 +163,9 @@ async def publish_commands(bot: Bot) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Finish the file_id writes still on their way, then release the database."""
+    """Stop the warm-up, finish the writes still on their way, then release the database."""
+    if jobs.WARMER in application.bot_data:
+        await application.bot_data[jobs.WARMER].stop()
     await filecache.settle(timeout=SHUTDOWN_WRITES_SECONDS)
+    await sendcounts.flush()
     close_database()

@@ -1,8 +1,10 @@
-"""Command line: `cosmobot [run]`, `cosmobot migrate`, `cosmobot check`."""
+"""Command line: `cosmobot [run]`, `cosmobot migrate`, `cosmobot check`, `cosmobot warm`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
@@ -12,9 +14,22 @@ from loguru import logger
 from telegram.error import InvalidToken, NetworkError
 
 from cosmobot import __version__
-from cosmobot.config import DATABASE_URL, TOKEN, ConfigError, Settings, load_settings
-from cosmobot.database import MigrationsMissing, apply_migrations, open_database
+from cosmobot.config import (
+    CACHE_CHAT_ID,
+    DATABASE_URL,
+    TOKEN,
+    ConfigError,
+    Settings,
+    load_settings,
+)
+from cosmobot.database import (
+    MigrationsMissing,
+    apply_migrations,
+    close_database,
+    open_database,
+)
 from cosmobot.logs import configure_logging
+from cosmobot.warm_command import LogThroughBar
 
 
 class ExitStatus(IntEnum):
@@ -60,6 +75,27 @@ def check(settings: Settings) -> ExitStatus:
     return ExitStatus.OK if report.ok else ExitStatus.ERROR
 
 
+def warm(settings: Settings) -> ExitStatus:
+    """Upload every image not cached yet to the cache chat, showing progress, and exit."""
+    from cosmobot.warm_command import warm_from_command_line
+
+    settings.require_token()
+    settings.require_cache_chat()
+    _prepare_database(settings)
+    try:
+        report = asyncio.run(warm_from_command_line(settings))
+    except InvalidToken:
+        logger.error("Telegram rejected the bot token (token rejected): check {}", TOKEN)
+        return ExitStatus.CONFIG_ERROR
+    except NetworkError as error:
+        logger.error("Cannot reach the Bot API at {}: {}", settings.api_url, error)
+        return ExitStatus.ERROR
+    finally:
+        close_database()
+    print(report.summary())
+    return ExitStatus.OK if report.complete else ExitStatus.ERROR
+
+
 def _prepare_database(settings: Settings) -> list[str]:
     try:
         open_database(settings.database_url)
@@ -78,6 +114,7 @@ COMMANDS: dict[str, Callable[[Settings], ExitStatus]] = {
     "run": run,
     "migrate": migrate,
     "check": check,
+    "warm": warm,
 }
 
 
@@ -89,10 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Settings come from COSMOBOT_* environment variables or a .env file.",
     )
     parser.add_argument("--version", action="version", version=f"cosmobot {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="{run,migrate,check}")
+    subparsers = parser.add_subparsers(dest="command", metavar="{run,migrate,check,warm}")
     for name, command in COMMANDS.items():
         summary = command.__doc__.splitlines()[0]
-        subparsers.add_parser(name, help=summary, description=summary)
+        subparser = subparsers.add_parser(name, help=summary, description=summary)
+        if name == "warm":
+            subparser.add_argument(
+                "--chat", type=int, metavar="ID",
+                help=f"the chat to upload to (default: {CACHE_CHAT_ID})",
+            )
     return parser
 
 
@@ -103,7 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as error:
         return _config_error(error)
-    configure_logging(settings.log_level, settings.secrets)
+    if getattr(args, "chat", None) is not None:
+        settings = dataclasses.replace(settings, cache_chat_id=args.chat)
+    # `warm` draws a progress bar: its log lines are written above the bar, not across it.
+    stream = LogThroughBar() if args.command == "warm" else None
+    configure_logging(settings.log_level, settings.secrets, stream)
     try:
         return COMMANDS[args.command or "run"](settings)
     except ConfigError as error:

@@ -19,6 +19,8 @@ ASSETS_DIR = "COSMOBOT_ASSETS_DIR"
 API_URL = "COSMOBOT_API_URL"
 LOG_LEVEL = "COSMOBOT_LOG_LEVEL"
 TIMEZONE = "COSMOBOT_TIMEZONE"
+CACHE_CHAT_ID = "COSMOBOT_CACHE_CHAT_ID"
+ADMIN_IDS = "COSMOBOT_ADMIN_IDS"
 
 DEFAULT_DATABASE_URL = "sqlite:///cosmobot.db"
 DEFAULT_ASSETS_DIR = "assets/images"
@@ -59,6 +61,10 @@ class Settings:
     log_level: str = DEFAULT_LOG_LEVEL
     # The zone of /daily when a chat names none: an IANA name (or a UTC offset).
     timezone: str = DEFAULT_TIMEZONE
+    # The chat the bot uploads new images to in the background, so users get file_ids only.
+    cache_chat_id: int | None = None
+    # Telegram user ids allowed to use /stats.
+    admin_ids: frozenset[int] = frozenset()
 
     def __repr__(self) -> str:
         # The token is a secret: keep it out of reprs, tracebacks and logs.
@@ -66,8 +72,18 @@ class Settings:
         return (
             f"Settings(token=<{shown}>, database_url={redact_url(self.database_url)!r}, "
             f"assets_dir={str(self.assets_dir)!r}, api_url={self.api_url!r}, "
-            f"log_level={self.log_level!r}, timezone={self.timezone!r})"
+            f"log_level={self.log_level!r}, timezone={self.timezone!r}, "
+            f"cache_chat_id={self.cache_chat_id!r}, admin_ids={sorted(self.admin_ids)!r})"
         )
+
+    def require_cache_chat(self) -> int:
+        """Return the cache chat's id, or raise ConfigError saying how to give one."""
+        if self.cache_chat_id is None:
+            raise ConfigError(
+                f"no cache chat: set {CACHE_CHAT_ID} or pass --chat with the id of a chat "
+                "the bot may post to"
+            )
+        return self.cache_chat_id
 
     def require_token(self) -> str:
         """Return the token, or raise ConfigError saying which variable to set."""
@@ -109,6 +125,8 @@ def load_settings(
         api_url=read(API_URL, DEFAULT_API_URL),
         log_level=read(LOG_LEVEL, DEFAULT_LOG_LEVEL).upper(),
         timezone=read(TIMEZONE, DEFAULT_TIMEZONE),
+        cache_chat_id=parse_chat_id(read(CACHE_CHAT_ID, ""), CACHE_CHAT_ID),
+        admin_ids=parse_admin_ids(read(ADMIN_IDS, "")),
     )
     validate(settings)
     return settings
@@ -137,6 +155,32 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{TIMEZONE} must be a time zone name such as Europe/Berlin or UTC"
         ) from None
+
+
+def parse_chat_id(value: str, name: str) -> int | None:
+    """Return the Telegram chat id in value (None if empty); name is where it came from."""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a Telegram chat id, a whole number such as -1001234567890 "
+            f"for a channel or group, not {value!r}"
+        ) from None
+
+
+def parse_admin_ids(value: str) -> frozenset[int]:
+    """Return the user ids in a comma-separated list such as "12345, 67890"."""
+    ids = set()
+    for part in filter(None, (part.strip() for part in value.split(","))):
+        if not re.fullmatch(r"[0-9]+", part) or int(part) == 0:
+            raise ConfigError(
+                f"{ADMIN_IDS} must be Telegram user ids separated by commas, such as "
+                f"12345678,87654321; {part!r} is not one"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
 
 
 def database_url_problem(url: str) -> str | None:

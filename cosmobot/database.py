@@ -98,8 +98,16 @@ _db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cosmobot-db")
 
 async def in_db_thread(call: Callable[..., T], *args: object) -> T:
     """Run a synchronous peewee call on the database thread and return its result."""
+    return await queue_in_db_thread(call, *args)
+
+
+def queue_in_db_thread(call: Callable[..., T], *args: object) -> asyncio.Future[T]:
+    """Queue a peewee call on the database thread now, without waiting for it.
+
+    Calls run in the order they were queued: anything queued later sees this call's writes.
+    """
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_db_thread, functools.partial(call, *args))
+    return loop.run_in_executor(_db_thread, functools.partial(call, *args))
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -2,64 +2,47 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from loguru import logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from cosmobot import sender
+from cosmobot import sender, shufflebag
 from cosmobot.retry import with_retries
 from cosmobot.texts import caption, text
 
-# callback_data of the buttons that ask for a cosmic image: "cosmic", or "cosmic:<image id>"
-# naming the image shown above the button, so the next pick can avoid it without keeping
-# any per-chat state.
+# callback_data of the buttons that ask for a cosmic image. Buttons sent by older versions
+# name the image above them ("cosmic:<8 hex digits>"); they still work, and the suffix is
+# ignored: the chat's shuffle bag knows what it has seen.
 COSMIC_CALLBACK = "cosmic"
 COSMIC_PATTERN = rf"^{COSMIC_CALLBACK}(:[0-9a-f]{{8}})?$"
 # How many images to try when the ones picked turn out to be unusable.
 PICKS = 3
 
 
-def image_id(key: str) -> str:
-    """Return a short, stable id of an image key that fits in a button's callback_data."""
-    return hashlib.sha1(key.encode()).hexdigest()[:8]
-
-
-def cosmic_button(
-    language: str, label: str = "another", shown_key: str | None = None
-) -> InlineKeyboardMarkup:
-    """Return an inline keyboard with one button asking for a cosmic image other than shown_key."""
-    data = f"{COSMIC_CALLBACK}:{image_id(shown_key)}" if shown_key else COSMIC_CALLBACK
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text(language, label), callback_data=data)]])
-
-
-def shown_key(callback_data: str | None) -> str | None:
-    """Return the installed image a cosmic button was under, if its data names one."""
-    _, _, shown = (callback_data or "").partition(":")
-    if not shown:
-        return None  # a button from before image ids, or the greeting's button
-    # A scan of the keys: no table of ids to keep, and the keys are few.
-    return next((key for key in sender.library().cosmic_keys if image_id(key) == shown), None)
+def cosmic_button(language: str, label: str = "another") -> InlineKeyboardMarkup:
+    """Return an inline keyboard with one button asking for a cosmic image."""
+    button = InlineKeyboardButton(text(language, label), callback_data=COSMIC_CALLBACK)
+    return InlineKeyboardMarkup([[button]])
 
 
 async def deliver_cosmic(
     bot: Bot,
     chat_id: int,
     language: str,
-    previous_key: str | None = None,
     thread_id: int | None = None,
     **send_options: Any,
 ) -> str | None:
-    """Send a random cosmic image (not previous_key if avoidable); return its key.
+    """Send the chat a cosmic image it has not seen this round; return its key.
 
     thread_id is the forum topic to send to; send_options (rate_limit_args, say) go to the
     send as they are. Returns None, after telling the user, when no images are installed.
     Telegram's refusals are raised as PTB raises them: Forbidden for a chat that blocked or
     removed the bot, BadRequest "chat not found", ChatMigrated for a group now a supergroup.
     """
+    bag = await shufflebag.open_bag(chat_id)
     for _ in range(PICKS):
-        key = sender.random_cosmic_key(exclude=previous_key)
+        key, new_round = bag.pick(sender.library().cosmic_keys)
         if key is None:
             logger.warning("A cosmic image was asked for, but none are installed")
             await with_retries(lambda: bot.send_message(
@@ -70,11 +53,12 @@ async def deliver_cosmic(
         message: Message | None = await sender.send_image(
             bot, chat_id, key,
             caption=caption(meta, language),
-            reply_markup=cosmic_button(language, shown_key=key),
+            reply_markup=cosmic_button(language),
             message_thread_id=thread_id,
             **send_options,
         )
         if message is not None:
+            shufflebag.record(chat_id, key, new_round)
             return key
         # That file turned out unusable (gone, or broken) and left the library: pick again.
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")

@@ -40,6 +40,20 @@ async def lookup(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | 
     return None
 
 
+async def preload(asset_keys: list[str]) -> None:
+    """Read the rows of asset_keys not in memory yet, in one query."""
+    missing = [key for key in asset_keys if key not in _rows]
+    if not missing:
+        return
+    try:
+        rows = await in_db_thread(lambda: list(ImageAsset.lookup_many(missing)))
+    except peewee.PeeweeException as error:
+        logger.warning("Cannot read the cached file_ids: {}", error)
+        return
+    for row in rows:
+        _rows.setdefault(row.asset_key, row)
+
+
 async def _read(asset_key: str) -> ImageAsset | None:
     try:
         row = await in_db_thread(ImageAsset.lookup, asset_key)

@@ -11,8 +11,9 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, Telegr
 from telegram.ext import ContextTypes
 
 from cosmobot import sender
-from cosmobot.delivery import cosmic_button, deliver_cosmic, shown_key
+from cosmobot.delivery import cosmic_button, deliver_cosmic
 from cosmobot.retry import is_unavailable, with_retries
+from cosmobot.stats import stats_report
 from cosmobot.texts import language_of, text
 
 # bot_data key of the set of chats with an image on its way.
@@ -34,6 +35,16 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await with_retries(lambda: update.effective_message.reply_text(reply))
 
 
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show an admin what the bot has done; anyone else gets the help text, as for /help."""
+    user = update.effective_user
+    if user is None or user.id not in context.bot_data["settings"].admin_ids:
+        await help_command(update, context)
+        return
+    reply = await stats_report(context.bot, language_of(user))
+    await with_retries(lambda: update.effective_message.reply_text(reply))
+
+
 async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send a random cosmic image with a button for the next one."""
     with _image_slot(context, update.effective_chat.id) as free:
@@ -41,7 +52,7 @@ async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.debug("/cosmic in chat {} dropped: an image is on its way there",
                          update.effective_chat.id)
             return
-        await _send_cosmic(update, context, previous_key=None)
+        await _send_cosmic(update, context)
 
 
 async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,7 +65,7 @@ async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         with suppress(TelegramError):
             await query.answer(notice)
         if free:
-            await _send_cosmic(update, context, previous_key=shown_key(query.data))
+            await _send_cosmic(update, context)
 
 
 @contextmanager
@@ -73,14 +84,11 @@ def _image_slot(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Iterator[bo
         busy.discard(chat_id)
 
 
-async def _send_cosmic(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, previous_key: str | None
-) -> None:
+async def _send_cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver_cosmic(
         context.bot,
         update.effective_chat.id,
         language_of(update.effective_user),
-        previous_key=previous_key,
         thread_id=topic_of(update),
     )
 

@@ -8,12 +8,16 @@ from loguru import logger
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from cosmobot import daily, sender
+from cosmobot import daily, sendcounts, sender
 from cosmobot.retry import retry_after_seconds
 
 RESCAN_INTERVAL_SECONDS = 30
 RESCAN_JOB = "rescan-assets"
 MENU_JOB = "publish-command-menu"
+WARM_JOB = "warm-cache"
+COUNTS_JOB = "save-send-counts"
+# bot_data key of the BackgroundWarmer, there when a cache chat is set.
+WARMER = "warmer"
 # How long to wait before publishing the menu again after Telegram failed to take it.
 MENU_RETRY_SECONDS = 60.0
 DAILY_JOB = "daily-round"
@@ -35,6 +39,18 @@ async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
     # Off the event loop: the walk stats every file, and a rescan opens the new ones.
     if await asyncio.to_thread(sender.library().rescan_if_changed):
         logger.info("The image folder changed; the image list was rescanned")
+        if WARMER in context.bot_data:
+            context.job_queue.run_once(warm_cache, when=0, name=WARM_JOB)
+
+
+async def warm_cache(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Upload the images not cached yet to the cache chat, in the background."""
+    context.bot_data[WARMER].start(context.bot)
+
+
+async def save_send_counts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Add the sends counted lately to the totals in the database."""
+    await sendcounts.flush()
 
 
 async def publish_command_menu(context: ContextTypes.DEFAULT_TYPE) -> None:

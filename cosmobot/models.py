@@ -48,6 +48,11 @@ class ImageAsset(BaseModel):
         return cls.get_or_none(cls.asset_key == asset_key)
 
     @classmethod
+    def lookup_many(cls, asset_keys: list[str]) -> peewee.Select:
+        """Return the cached rows of asset_keys."""
+        return cls.select().where(cls.asset_key.in_(asset_keys))
+
+    @classmethod
     def store(
         cls, asset_key: str, file_id: str, file_unique_id: str, bot_id: int, fingerprint: str
     ) -> peewee.Insert:
@@ -116,3 +121,61 @@ class Subscription(BaseModel):
     def in_flight(cls) -> peewee.ModelSelect:
         """Return the subscriptions marked as having an image on its way."""
         return cls.select().where(cls.sending_since.is_null(False)).order_by(cls.id)
+
+
+class SeenImage(BaseModel):
+    """An image a chat was sent in its current round through the collection (its shuffle bag).
+
+    A chat's rows are the images it has seen since its round began; when it has seen every
+    installed image, its rows are dropped and a new round begins.
+    """
+
+    # Big: every send adds a row, and the order of the ids is the order the chat saw them in.
+    id = peewee.BigAutoField()
+    chat_id = peewee.BigIntegerField()
+    asset_key = peewee.CharField(max_length=255)
+    # The migration also gives it a database-side default of "now, in UTC".
+    seen_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "seen_images"
+        indexes = ((("chat_id", "asset_key"), True),)
+
+    @classmethod
+    def seen_by(cls, chat_id: int) -> peewee.Select:
+        """Return the keys chat_id has seen this round, in the order it saw them."""
+        return cls.select(cls.asset_key).where(cls.chat_id == chat_id).order_by(cls.id)
+
+    @classmethod
+    def mark(cls, chat_id: int, asset_key: str) -> peewee.Insert:
+        """Return an insert recording that chat_id saw asset_key (a no-op if it is recorded)."""
+        row = {cls.chat_id: chat_id, cls.asset_key: asset_key, cls.seen_at: utcnow()}
+        return cls.insert(row).on_conflict_ignore()
+
+    @classmethod
+    def new_round(cls, chat_id: int) -> peewee.Delete:
+        """Return a delete of everything chat_id has seen, to start its next round."""
+        return cls.delete().where(cls.chat_id == chat_id)
+
+
+class SendCount(BaseModel):
+    """A running total over the bot's whole life: photos sent by file_id, or uploaded."""
+
+    name = peewee.CharField(max_length=32, primary_key=True)
+    # The migration also gives it a database-side default of 0.
+    value = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "send_counts"
+
+    @classmethod
+    def add(cls, name: str, amount: int) -> peewee.Insert:
+        """Return an upsert adding amount to the total called name."""
+        return cls.insert({cls.name: name, cls.value: amount}).on_conflict(
+            conflict_target=[cls.name], update={cls.value: cls.value + amount}
+        )
+
+    @classmethod
+    def totals(cls) -> dict[str, int]:
+        """Return every total by name."""
+        return {row.name: row.value for row in cls.select()}

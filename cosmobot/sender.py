@@ -30,7 +30,7 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from cosmobot import filecache, photo
+from cosmobot import filecache, photo, sendcounts
 from cosmobot.assets import AssetLibrary
 from cosmobot.models import ImageAsset
 from cosmobot.retry import (
@@ -99,11 +99,14 @@ async def send_image(
     asset_key: str,
     caption: str | None = None,
     reply_markup: ReplyMarkup | None = None,
+    *,
+    chat_action: bool = True,
     **options: Any,
 ) -> Message | None:
     """Send the image at asset_key; None if there is no usable image file for it.
 
-    Further keyword arguments (message_thread_id, say) go to Bot.send_photo as they are.
+    chat_action=False leaves out "sending a photo..." during an upload (for a chat nobody
+    watches). Further keyword arguments (message_thread_id, say) go to Bot.send_photo.
     """
     path = library().resolve(asset_key)
     if path is None:
@@ -118,7 +121,7 @@ async def send_image(
         library().discard(asset_key, f"cannot read it ({error})")
         return None
     send = _Send(bot, chat_id, asset_key, fingerprint,
-                 {"caption": caption, "reply_markup": reply_markup, **options})
+                 {"caption": caption, "reply_markup": reply_markup, **options}, chat_action)
     rejected = None
     cached = await filecache.lookup(asset_key, bot.id, fingerprint)
     if cached is not None:
@@ -127,6 +130,18 @@ async def send_image(
             return message
         rejected = cached.file_id
     return await _send_new(send, path, rejected)
+
+
+async def is_cached(bot: Bot, asset_key: str) -> bool:
+    """Whether bot can send the installed image at asset_key by a cached file_id."""
+    path = library().resolve(asset_key)
+    if path is None:
+        return False
+    try:
+        fingerprint = await _fingerprint(path)
+    except OSError:
+        return False
+    return await filecache.lookup(asset_key, bot.id, fingerprint) is not None
 
 
 async def send_random_cosmic(
@@ -145,7 +160,8 @@ async def send_random_cosmic(
 
 async def _send_new(send: _Send, path: Path, rejected: str | None) -> Message | None:
     """Upload the image once for everyone, then send by its new file_id if someone else did."""
-    _in_background(_show_uploading(send.bot, send.chat_id))
+    if send.chat_action:
+        _in_background(_show_uploading(send.bot, send.chat_id))
     flood: RetryAfter | None = None
     for _ in range(NEW_IMAGE_ROUNDS):
         try:
@@ -222,9 +238,9 @@ class _Send:
     """One send of one image to one chat, by file_id or by upload."""
 
     def __init__(self, bot: Bot, chat_id: int, key: str, fingerprint: str,
-                 options: dict[str, Any]) -> None:
+                 options: dict[str, Any], chat_action: bool = True) -> None:
         self.bot, self.chat_id, self.key, self.fingerprint = bot, chat_id, key, fingerprint
-        self.options = options
+        self.options, self.chat_action = options, chat_action
 
     async def by_file_id(self, row: ImageAsset) -> Message | None:
         """Send by the cached file_id; None (and the row dropped) if Telegram rejects it."""
@@ -239,6 +255,7 @@ class _Send:
             filecache.forget(self.key, row.file_id)
             return None
         logger.info("Cache hit: {} sent to {} by file_id", self.key, self.chat_id)
+        sendcounts.count(sendcounts.FILE_ID_SENDS)
         return message
 
     async def upload(self, path: Path) -> Message | None:
@@ -260,6 +277,7 @@ class _Send:
                 raise
             library().discard(self.key, f"Telegram refused it as a photo ({error})")
             return None
+        sendcounts.count(sendcounts.UPLOADS)
         largest = message.photo[-1]
         filecache.remember(
             self.key, largest.file_id, largest.file_unique_id, self.bot.id, self.fingerprint

@@ -61,6 +61,13 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "daily_stopped": "Done: no more daily images here. /daily subscribes again.",
         "admins_only": "Only this group's administrators can change its daily image.",
+        "stats_title": "Cosmobot statistics",
+        "stats_images": "Images",
+        "stats_installed": "installed: {count}",
+        "stats_cached": "with a valid cached file_id: {count} of {total}",
+        "stats_sends": "Photos sent",
+        "stats_file_id_sends": "by file_id: {since_start} since start, {total} in total",
+        "stats_uploads": "uploaded: {since_start} since start, {total} in total",
     },
     RUSSIAN: {
         "start": (
@@ -113,6 +120,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "daily_stopped": "Готово: ежедневных изображений здесь больше не будет. "
                          "/daily подпишет снова.",
         "admins_only": "Менять ежедневное изображение группы могут только её администраторы.",
+        "stats_title": "Статистика cosmobot",
+        "stats_images": "Изображения",
+        "stats_installed": "установлено: {count}",
+        "stats_cached": "с действующим file_id в кэше: {count} из {total}",
+        "stats_sends": "Отправлено фото",
+        "stats_file_id_sends": "по file_id: {since_start} с запуска, {total} всего",
+        "stats_uploads": "загрузкой: {since_start} с запуска, {total} всего",
     },
 }
 
@@ -123,7 +137,7 @@ def language_of(user: User | None) -> str:
     return RUSSIAN if code.lower().startswith(RUSSIAN) else ENGLISH
 
 
-def text(language: str, key: str, **values: str) -> str:
+def text(language: str, key: str, **values: object) -> str:
     """Return the text for key in language, with values filled in."""
     template = TEXTS.get(language, TEXTS[ENGLISH])[key]
     return template.format(**values) if values else template

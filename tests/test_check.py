@@ -36,7 +36,7 @@ def test_pending_migrations_and_bad_images_fail(workdir, capsys):
     sqlite3.connect(workdir / "bot.db").close()  # a database nobody has migrated yet
     assert main(["check"]) == ExitStatus.ERROR
     out = capsys.readouterr().out
-    assert "2 migration(s) pending" in out
+    assert "migration(s) pending" in out
     assert "broken.jpg: not a readable image" in out
     assert "2 problem(s) found." in out
     with sqlite3.connect(workdir / "bot.db") as db:

@@ -74,6 +74,38 @@ def test_malformed_settings_are_rejected_by_name(name, value, message):
         load_settings({name: value}, env_file=None)
 
 
+def test_cache_chat_and_admins_are_read():
+    settings = load_settings(
+        {"COSMOBOT_CACHE_CHAT_ID": "-1001234567890", "COSMOBOT_ADMIN_IDS": " 42, 7 ,,"},
+        env_file=None,
+    )
+    assert settings.cache_chat_id == -1001234567890
+    assert settings.admin_ids == frozenset({42, 7})
+    assert load_settings({}, env_file=None).admin_ids == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("COSMOBOT_CACHE_CHAT_ID", "@mychannel", "COSMOBOT_CACHE_CHAT_ID must be a Telegram"),
+        ("COSMOBOT_CACHE_CHAT_ID", "12.5", "COSMOBOT_CACHE_CHAT_ID must be a Telegram chat id"),
+        ("COSMOBOT_ADMIN_IDS", "42;7", "COSMOBOT_ADMIN_IDS must be Telegram user ids .* '42;7'"),
+        ("COSMOBOT_ADMIN_IDS", "42,-7", "COSMOBOT_ADMIN_IDS .* '-7' is not one"),
+        ("COSMOBOT_ADMIN_IDS", "alice", "COSMOBOT_ADMIN_IDS .* 'alice' is not one"),
+        ("COSMOBOT_ADMIN_IDS", "0", "COSMOBOT_ADMIN_IDS .* '0' is not one"),
+    ],
+)
+def test_bad_cache_chat_or_admin_ids_name_the_variable(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({name: value}, env_file=None)
+
+
+def test_bad_admin_ids_stop_the_bot_with_exit_2(clean_env, capsys):
+    clean_env.setenv("COSMOBOT_ADMIN_IDS", "me")
+    assert main(["run"]) == ExitStatus.CONFIG_ERROR
+    assert "COSMOBOT_ADMIN_IDS" in capsys.readouterr().err
+
+
 def test_secrets_stay_out_of_repr():
     settings = load_settings(
         {"COSMOBOT_TOKEN": TOKEN, "COSMOBOT_DATABASE_URL": "postgresql://bot:hunter2@db/cosmo"},
@@ -88,7 +120,8 @@ def test_secrets_stay_out_of_repr():
 def clean_env(monkeypatch, tmp_path):
     """Run the CLI in an empty folder with no COSMOBOT_* variables."""
     monkeypatch.chdir(tmp_path)
-    for name in ("TOKEN", "DATABASE_URL", "ASSETS_DIR", "API_URL", "LOG_LEVEL"):
+    for name in ("TOKEN", "DATABASE_URL", "ASSETS_DIR", "API_URL", "LOG_LEVEL",
+                 "CACHE_CHAT_ID", "ADMIN_IDS"):
         monkeypatch.delenv(f"COSMOBOT_{name}", raising=False)
     return monkeypatch
 
@@ -122,7 +155,7 @@ def test_unopenable_database_is_a_clear_failure(clean_env, capsys, tmp_path):
     assert "Cannot open the database in COSMOBOT_DATABASE_URL" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["migrate"], ["check"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["migrate"], ["check"], ["warm"]])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])

@@ -1,6 +1,7 @@
 """Opening and closing the database."""
 
 import asyncio
+from types import SimpleNamespace
 
 from cosmobot import app
 from cosmobot.database import database, open_database
@@ -20,5 +21,5 @@ def test_sqlite_runs_in_wal_mode_and_waits_for_locks(tmp_path):
 def test_shutdown_closes_the_connection(tmp_path):
     open_database(f"sqlite:///{tmp_path / 'bot.db'}")
     assert not database.is_closed()
-    asyncio.run(app.post_shutdown(None))
+    asyncio.run(app.post_shutdown(SimpleNamespace(bot_data={})))
     assert database.is_closed()

@@ -5,17 +5,24 @@ import ast
 from peewee_migrate.auto import diff_many
 
 from cosmobot.database import apply_migrations, migration_router, pending_migrations
-from cosmobot.models import ImageAsset, Subscription
+from cosmobot.models import ImageAsset, SeenImage, SendCount, Subscription
 
-MIGRATION = "001_add_image_assets_table"
-SUBSCRIPTIONS = "002_add_subscriptions"
+MIGRATIONS = [
+    "001_add_image_assets_table",
+    "002_add_subscriptions",
+    "003_add_seen_images_and_send_counts",
+]
+MODELS = [ImageAsset, Subscription, SeenImage, SendCount]
+TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts"]
+# The tables each migration adds, in order.
+ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"]]
 
 
 def test_migrations_apply_on_an_empty_database(empty_db):
-    assert pending_migrations() == [MIGRATION, SUBSCRIPTIONS]
-    assert apply_migrations() == [MIGRATION, SUBSCRIPTIONS]
+    assert pending_migrations() == MIGRATIONS
+    assert apply_migrations() == MIGRATIONS
     assert pending_migrations() == []
-    assert {"image_assets", "subscriptions"} <= set(empty_db.get_tables())
+    assert set(TABLES) <= set(empty_db.get_tables())
 
 
 def test_asset_key_has_a_unique_index(empty_db):
@@ -30,19 +37,19 @@ def test_nothing_is_left_to_migrate_against_the_models(empty_db):
     apply_migrations()
     router = migration_router()
     frozen = list(router.migrator.orm)
-    assert [model._meta.table_name for model in frozen] == ["image_assets", "subscriptions"]
-    assert diff_many([ImageAsset, Subscription], frozen, router.migrator) == []
+    assert [model._meta.table_name for model in frozen] == TABLES
+    assert diff_many(MODELS, frozen, router.migrator) == []
 
 
-def test_rollback_drops_the_tables_one_by_one(empty_db):
+def test_rollback_drops_the_tables_one_migration_at_a_time(empty_db):
     apply_migrations()
-    migration_router().rollback()
-    assert "subscriptions" not in empty_db.get_tables()
-    assert pending_migrations() == [SUBSCRIPTIONS]
-    migration_router().rollback()
-    assert "image_assets" not in empty_db.get_tables()
-    assert pending_migrations() == [MIGRATION, SUBSCRIPTIONS]
-    assert apply_migrations() == [MIGRATION, SUBSCRIPTIONS]
+    for applied in range(len(MIGRATIONS), 0, -1):
+        migration_router().rollback()
+        tables = set(empty_db.get_tables())
+        assert not set(ADDED[applied - 1]) & tables
+        assert all(set(added) <= tables for added in ADDED[:applied - 1])
+        assert pending_migrations() == MIGRATIONS[applied - 1:]
+    assert apply_migrations() == MIGRATIONS
 
 
 def test_subscriptions_are_unique_by_chat_and_indexed_for_the_round(db):
@@ -59,6 +66,24 @@ def test_subscription_defaults_are_kept_by_the_database(db):
     row = Subscription.get(Subscription.chat_id == 7)
     assert (row.active, row.attempts) == (True, 0)
     assert row.created_at is not None and row.updated_at is not None
+
+
+def test_a_chat_sees_an_image_once_per_round(empty_db):
+    apply_migrations()
+    SeenImage.mark(7, "cosmic/a.jpg").execute()
+    SeenImage.mark(7, "cosmic/a.jpg").execute()  # a repeat is ignored, not an error
+    indexes = [index for index in empty_db.get_indexes("seen_images")
+               if index.columns == ["chat_id", "asset_key"]]
+    assert len(indexes) == 1 and indexes[0].unique
+    assert [row.asset_key for row in SeenImage.seen_by(7)] == ["cosmic/a.jpg"]
+
+
+def test_database_side_defaults_are_kept(empty_db):
+    apply_migrations()
+    empty_db.execute_sql("INSERT INTO seen_images (chat_id, asset_key) VALUES (1, 'cosmic/a.jpg')")
+    empty_db.execute_sql("INSERT INTO send_counts (name) VALUES ('uploads')")
+    assert SeenImage.get().seen_at is not None
+    assert SendCount.totals() == {"uploads": 0}
 
 
 def test_migrations_do_not_import_the_application_models():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from types import SimpleNamespace
 
 import pytest
 import pytest_asyncio
@@ -150,7 +151,7 @@ async def test_send_random_cosmic_and_empty_library(db, library, bot, api, tmp_p
 async def test_rescan_job_picks_up_new_images(library):
     assert sender.random_cosmic_key(exclude=None) in library.cosmic_keys
     make_image(library.root / "cosmic" / "new.jpg")
-    await jobs.rescan_assets(context=None)
+    await jobs.rescan_assets(context=SimpleNamespace(bot_data={}))
     assert "cosmic/new.jpg" in sender.library().cosmic_keys
 
 
