@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from loguru import logger
+from peewee import fn
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
@@ -41,6 +42,24 @@ MAX_IN_FLIGHT = 30
 MAX_ATTEMPTS = 3
 # How long after a failed try the chat is due again (a later round).
 RETRY_DELAY = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What /stats says of the subscriptions today."""
+
+    active: int
+    inactive: int
+    done: int  # chats that had today's image, in their own local day
+    due: int
+    failed: int  # failed tries today (UTC) since the bot started
+    next_round_at: dt.datetime | None
+
+
+# Failed tries by UTC date, since start: only today's is kept.
+_failures: dict[dt.date, int] = {}
+# When the repeating job runs the next round (set by the job).
+next_round_at: dt.datetime | None = None
 
 
 @dataclass
@@ -142,6 +161,9 @@ async def _follow_migration(old_chat_id: int, new_chat_id: int) -> bool:
 async def _failed(row: Subscription, now: dt.datetime, report: RoundReport,
                   error: Exception) -> None:
     report.failed += 1
+    count = _failures.get(now.date(), 0) + 1
+    _failures.clear()
+    _failures[now.date()] = count
     attempts = await in_db_thread(record_failure, row.id, now)
     if attempts >= MAX_ATTEMPTS:
         logger.opt(exception=error).error(
@@ -176,6 +198,23 @@ def due_batch(now: dt.datetime) -> list[Subscription]:
 def count_due(now: dt.datetime) -> int:
     """Return how many active subscriptions are due at now."""
     return Subscription.select().where(Subscription.active & (Subscription.next_at <= now)).count()
+
+
+def day_figures(now: dt.datetime) -> DayFigures:
+    """Return today's figures; one grouped query per count, whatever the number of chats."""
+    active = dict(Subscription.select(Subscription.active, fn.COUNT(Subscription.id))
+                  .group_by(Subscription.active).tuples())
+    # Chats in one zone share a local date: group by zone, not by chat.
+    recent = (Subscription.select(Subscription.zone, Subscription.delivered_on,
+                                  fn.COUNT(Subscription.id))
+              .where(Subscription.active
+                     & (Subscription.delivered_on >= now.date() - dt.timedelta(days=1)))
+              .group_by(Subscription.zone, Subscription.delivered_on).tuples())
+    done = sum(count for zone, day, count in recent if day == localtime.local_date(now, zone))
+    return DayFigures(
+        active=active.get(True, 0), inactive=active.get(False, 0), done=done,
+        due=count_due(now), failed=_failures.get(now.date(), 0), next_round_at=next_round_at,
+    )
 
 
 def claim(subscription_id: int, now: dt.datetime) -> bool:

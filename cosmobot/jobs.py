@@ -29,6 +29,7 @@ DAILY_FIRST_SECONDS = 1.0
 async def daily_round(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the daily image to the subscribers whose time has come."""
     application = context.application
+    daily.next_round_at = context.job.next_t
     # A stopping Application is no longer running: the round then takes no new chats, and
     # PTB's stop waits for this job until the sends in flight are recorded.
     await daily.run_round(context.bot, stopping=lambda: not application.running)

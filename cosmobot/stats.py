@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 
-from cosmobot import filecache, sendcounts, sender
+from cosmobot import daily, filecache, sendcounts, sender
+from cosmobot.database import in_db_thread
+from cosmobot.models import utcnow
 from cosmobot.texts import text
 
 # A section of the reply: its title and its lines.
@@ -35,10 +38,24 @@ async def sends_section(bot: Bot, language: str) -> Section:
     return text(language, "stats_sends"), lines
 
 
+async def subscriptions_section(bot: Bot, language: str) -> Section:
+    """Subscribers, today's daily images, and when the next round runs."""
+    figures = await in_db_thread(daily.day_figures, utcnow())
+    when = figures.next_round_at
+    next_round = when.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC") if when else "—"
+    return text(language, "stats_daily"), [
+        text(language, "stats_subscribers", active=figures.active, inactive=figures.inactive),
+        text(language, "stats_today", done=figures.done, due=figures.due,
+             failed=figures.failed),
+        text(language, "stats_next_round", at=next_round),
+    ]
+
+
 # The sections, in the order shown: one more section is one more function here.
 SECTIONS: list[SectionBuilder] = [
     images_section,
     sends_section,
+    subscriptions_section,
 ]
 
 

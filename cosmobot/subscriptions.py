@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cosmobot import localtime
 from cosmobot.database import database, in_db_thread
-from cosmobot.models import Subscription, utcnow
+from cosmobot.models import SeenImage, Subscription, utcnow
 from cosmobot.texts import text
 
 DEFAULT_TIME = dt.time(9, 0)
@@ -85,9 +85,12 @@ def active_subscription(chat_id: int) -> Subscription | None:
 def move_chat(old_chat_id: int, new_chat_id: int) -> bool:
     """Move a group's subscription to the supergroup it became; False if there was none to move.
 
-    If the supergroup somehow has a subscription of its own already, that one is kept.
+    The images the group has seen this round move too. If the supergroup somehow has a
+    subscription (or seen images) of its own already, those are kept.
     """
     with database.atomic():
+        if not SeenImage.select().where(SeenImage.chat_id == new_chat_id).exists():
+            SeenImage.update(chat_id=new_chat_id).where(SeenImage.chat_id == old_chat_id).execute()
         if Subscription.of_chat(new_chat_id) is not None:
             Subscription.delete().where(Subscription.chat_id == old_chat_id).execute()
             return False

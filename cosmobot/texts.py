@@ -68,6 +68,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats_sends": "Photos sent",
         "stats_file_id_sends": "by file_id: {since_start} since start, {total} in total",
         "stats_uploads": "uploaded: {since_start} since start, {total} in total",
+        "stats_daily": "Daily image",
+        "stats_subscribers": "subscribers: {active} active, {inactive} inactive",
+        "stats_today": "today: {done} delivered, {due} due, {failed} failed tries",
+        "stats_next_round": "next round: {at}",
     },
     RUSSIAN: {
         "start": (
@@ -127,6 +131,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats_sends": "Отправлено фото",
         "stats_file_id_sends": "по file_id: {since_start} с запуска, {total} всего",
         "stats_uploads": "загрузкой: {since_start} с запуска, {total} всего",
+        "stats_daily": "Ежедневное изображение",
+        "stats_subscribers": "подписчики: {active} активных, {inactive} неактивных",
+        "stats_today": "сегодня: {done} доставлено, {due} ожидают, {failed} неудачных попыток",
+        "stats_next_round": "следующий обход: {at}",
     },
 }
 

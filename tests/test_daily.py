@@ -10,7 +10,8 @@ from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from cosmobot import daily, localtime, ratelimit
-from cosmobot.models import Subscription
+from cosmobot.delivery import deliver_cosmic
+from cosmobot.models import SeenImage, Subscription
 from cosmobot.subscriptions import subscribe
 from tests.factories import TOKEN
 
@@ -172,9 +173,14 @@ async def test_a_group_that_became_a_supergroup_gets_its_image_there(db, library
     group, supergroup = -4000000001, -1004000000001
     fake_api.add_group(group, kind="group")
     subscribed(group, chat_type="group")
+    seen = (await deliver_cosmic(bot, group, "en")) or ""
     fake_api.upgrade_group(group, supergroup)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, supergroup) == 1
+    # The group's round through the collection goes on there: the other image, not a repeat.
+    assert {row.asset_key for row in SeenImage.seen_by(supergroup)} == set(library.cosmic_keys)
+    assert fake_api.sent_to(supergroup)[0]["caption"] != fake_api.sent_to(group)[0]["caption"]
+    assert seen in library.cosmic_keys
     moved = row(supergroup)
     assert (moved.chat_type, moved.delivered_on) == ("supergroup", dt.date(2026, 6, 1))
     assert not Subscription.select().where(Subscription.chat_id == group).exists()
@@ -217,3 +223,23 @@ async def test_daily_sends_go_in_the_bulk_lane(memory_db, library, fake_api):
         await daily.deliver_due(limited, DAY.replace(hour=9, minute=1))
     sends = [args for endpoint, args in limiter.seen if endpoint == "sendPhoto"]
     assert sends == [ratelimit.BULK, ratelimit.BULK]
+
+
+async def test_the_figures_of_the_day_for_stats(memory_db, library, bot, fake_api, monkeypatch):
+    monkeypatch.setattr(daily, "_failures", {})
+    subscribed(1)  # 09:00 UTC: delivered below
+    subscribed(2, dt.time(23, 30), zone="Asia/Tokyo")  # 14:30 UTC: failing below
+    subscribed(3, dt.time(15, 0))  # later today
+    subscribed(4)
+    fake_api.block(4)  # deactivated by the round
+    await daily.deliver_due(bot, DAY.replace(hour=9, minute=5))
+    fake_api.fail_next("sendPhoto", status=400,
+                       description="Bad Request: not enough rights to send photos")
+    await daily.deliver_due(bot, DAY.replace(hour=14, minute=31))
+    figures = daily.day_figures(DAY.replace(hour=14, minute=32))
+    assert (figures.active, figures.inactive) == (3, 1)
+    assert (figures.done, figures.due, figures.failed) == (1, 0, 1)
+    # Chat 2 is due again after its retry delay; chat 1's image was yesterday's by tomorrow.
+    later = daily.day_figures(DAY.replace(hour=14, minute=40))
+    assert (later.done, later.due) == (1, 1)
+    assert daily.day_figures(dt.datetime(2026, 6, 2, 8, 0)).done == 0

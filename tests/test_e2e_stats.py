@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_stats_counts_since_start_and_in_total(settings, fake_api):
         first = ask(fake_api, ADMIN, "/stats")
     with BotThread(settings, fake_api):  # a restart: "since start" begins again
         second = ask(fake_api, ADMIN, "/stats")
-    assert sections(first) == [
+    assert sections(first)[:3] == [
         ["Cosmobot statistics"],
         ["Images", "• installed: 2", "• with a valid cached file_id: 2 of 2"],
         ["Photos sent", "• by file_id: 1 since start, 1 in total",
@@ -64,3 +65,14 @@ def test_anyone_else_gets_the_help_text_and_no_hint(settings, fake_api):
     assert "stats" not in help_text
     menus = fake_api.commands() + fake_api.commands(language_code="ru")
     assert "stats" not in [command["command"] for command in menus]
+
+
+def test_stats_count_the_subscribers_and_the_next_round(settings, fake_api):
+    with BotThread(settings, fake_api):
+        ask(fake_api, ALICE, "/daily 23:59")
+        ask(fake_api, 1002, "/daily 23:59")
+        ask(fake_api, 1002, "/stop")
+        daily = sections(ask(fake_api, ADMIN, "/stats"))[3]
+    assert daily[:2] == ["Daily image", "• subscribers: 1 active, 1 inactive"]
+    assert daily[2].startswith("• today: 0 delivered, ")
+    assert re.fullmatch(r"• next round: \d\d:\d\d:\d\d UTC", daily[3])
