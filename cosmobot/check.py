@@ -8,10 +8,10 @@ from pathlib import Path
 import peewee
 from loguru import logger
 
-from cosmobot import photo
-from cosmobot.assets import AssetLibrary
+from cosmobot.images import photo
+from cosmobot.images.assets import AssetLibrary
 from cosmobot.config import TOKEN, ConfigError, Settings, redact_url
-from cosmobot.database import (
+from cosmobot.storage.database import (
     MigrationsMissing,
     close_database,
     open_database,
@@ -103,11 +103,11 @@ def check_images(settings: Settings, report: Report) -> None:
 
 def _scan_quietly(library: AssetLibrary) -> None:
     # The report states each skipped file once; the scan's own warnings would repeat it.
-    logger.disable("cosmobot.assets")
+    logger.disable("cosmobot.images.assets")
     try:
         library.scan()
     finally:
-        logger.enable("cosmobot.assets")
+        logger.enable("cosmobot.images.assets")
 
 
 def _decodes(path: Path, report: Report) -> bool:

@@ -22,7 +22,7 @@ from cosmobot.config import (
     Settings,
     load_settings,
 )
-from cosmobot.database import (
+from cosmobot.storage.database import (
     MigrationsMissing,
     apply_migrations,
     close_database,
@@ -40,7 +40,7 @@ class ExitStatus(IntEnum):
 
 def run(settings: Settings) -> ExitStatus:
     """Apply pending migrations, then long-poll Telegram until stopped."""
-    from cosmobot.app import build_application, run_application
+    from cosmobot.bot.app import build_application, run_application
 
     settings.require_token()
     _prepare_database(settings)

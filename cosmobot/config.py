@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
-from cosmobot.localtime import parse_zone
+from cosmobot.schedule.localtime import parse_zone
 
 TOKEN = "COSMOBOT_TOKEN"
 DATABASE_URL = "COSMOBOT_DATABASE_URL"

@@ -30,10 +30,12 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from cosmobot import filecache, photo, sendcounts
-from cosmobot.assets import AssetLibrary
-from cosmobot.models import ImageAsset
-from cosmobot.retry import (
+from cosmobot.images import photo
+
+from cosmobot.storage import filecache, sendcounts
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage.models import ImageAsset
+from cosmobot.bot.retry import (
     MAX_RETRY_AFTER_SECONDS,
     is_unavailable,
     retry_after_seconds,

@@ -12,10 +12,14 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 from tqdm import tqdm
 
-from cosmobot import filecache, ratelimit, sender, sendcounts
-from cosmobot.assets import AssetLibrary
+from cosmobot import sender
+
+from cosmobot.bot import ratelimit
+
+from cosmobot.storage import filecache, sendcounts
+from cosmobot.images.assets import AssetLibrary
 from cosmobot.config import Settings
-from cosmobot.warm import Outcome, WarmReport, warm_cache
+from cosmobot.schedule.warm import Outcome, WarmReport, warm_cache
 
 # As the bot's own: an upload may take a while to write, and Telegram to take in.
 READ_TIMEOUT_SECONDS = 30

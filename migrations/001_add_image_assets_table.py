@@ -1,12 +1,12 @@
 """Peewee migrations -- 001_add_image_assets_table.py.
 
-Created with `pw_migrate create --auto --auto-source cosmobot.models`, then reviewed:
+Created with `pw_migrate create --auto --auto-source cosmobot.storage.models`, then reviewed:
 the abstract BaseModel it picked up was removed, and the database-side defaults for the
 timestamps, which the generator drops, were restored. They are UTC on both databases, as the
 values the application writes are: PostgreSQL's CURRENT_TIMESTAMP would follow the session's
 time zone in a `timestamp` column.
 
-The model is frozen here on purpose: migrations never import cosmobot.models.
+The model is frozen here on purpose: migrations never import cosmobot.storage.models.
 """
 
 import peewee as pw

@@ -1,11 +1,11 @@
 """Peewee migrations -- 002_add_subscriptions.py.
 
-Created with `pw_migrate create --auto --auto-source cosmobot.models`, then reviewed: the
+Created with `pw_migrate create --auto --auto-source cosmobot.storage.models`, then reviewed: the
 abstract BaseModel it picked up was removed, and database-side defaults, which the generator
 drops, were added: "now, in UTC" for the timestamps (as in 001), and those of `active` and
 `attempts`, so rows written by hand or by other tools mean the same.
 
-The model is frozen here on purpose: migrations never import cosmobot.models.
+The model is frozen here on purpose: migrations never import cosmobot.storage.models.
 """
 
 import peewee as pw

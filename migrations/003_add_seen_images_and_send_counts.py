@@ -1,11 +1,11 @@
 """Peewee migrations -- 003_add_seen_images_and_send_counts.py.
 
-Created with `pw_migrate create --auto --auto-source cosmobot.models`, then reviewed: the
+Created with `pw_migrate create --auto --auto-source cosmobot.storage.models`, then reviewed: the
 abstract BaseModel it picked up was removed, the number was made 003 (002 belongs to the
 subscriptions), and the database-side defaults, which the generator drops, were restored:
 seen_at is "now, in UTC" on both databases, as in 001, and a total starts at 0.
 
-The models are frozen here on purpose: migrations never import cosmobot.models.
+The models are frozen here on purpose: migrations never import cosmobot.storage.models.
 """
 
 import peewee as pw

@@ -10,9 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
-from cosmobot.app import build_application, run_application
+from cosmobot.bot.app import build_application, run_application
 from cosmobot.config import Settings
-from cosmobot.database import apply_migrations, open_database
+from cosmobot.storage.database import apply_migrations, open_database
 from tests.factories import TOKEN
 from tests.fakebotapi import FakeBotApi
 

@@ -12,8 +12,8 @@ from loguru import logger
 from playhouse.db_url import connect
 
 from cosmobot import sender
-from cosmobot.assets import AssetLibrary
-from cosmobot.database import apply_migrations, open_database
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage.database import apply_migrations, open_database
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
 

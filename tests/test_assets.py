@@ -5,9 +5,9 @@ import os
 import pytest
 from PIL import Image
 
-from cosmobot import assets, photo
-from cosmobot.assets import AssetLibrary
-from cosmobot.metadata import ImageMeta
+from cosmobot.images import assets, photo
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.images.metadata import ImageMeta
 from tests.factories import make_assets, make_image
 from tests.test_photo import bomb_png
 

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from cosmobot.assets import AssetLibrary
+from cosmobot.images.assets import AssetLibrary
 from cosmobot.cli import ExitStatus, main
 from tests.factories import TOKEN, make_assets, make_image
 

@@ -9,10 +9,12 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from cosmobot import daily, localtime, ratelimit
-from cosmobot.delivery import deliver_cosmic
-from cosmobot.models import SeenImage, Subscription
-from cosmobot.subscriptions import subscribe
+from cosmobot.bot import ratelimit
+
+from cosmobot.schedule import daily, localtime
+from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.schedule.subscriptions import subscribe
 from tests.factories import TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

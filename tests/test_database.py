@@ -3,8 +3,8 @@
 import asyncio
 from types import SimpleNamespace
 
-from cosmobot import app
-from cosmobot.database import database, open_database
+from cosmobot.bot import app
+from cosmobot.storage.database import database, open_database
 
 
 def test_sqlite_runs_in_wal_mode_and_waits_for_locks(tmp_path):

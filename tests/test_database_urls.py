@@ -10,7 +10,7 @@ from loguru import logger
 
 from cosmobot.check import run_checks
 from cosmobot.config import ConfigError, Settings, load_settings, redact_url
-from cosmobot.database import database_for, open_database
+from cosmobot.storage.database import database_for, open_database
 from cosmobot.logs import configure_logging
 from tests.factories import TOKEN
 

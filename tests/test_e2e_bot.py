@@ -8,7 +8,13 @@ import pytest
 
 import httpx
 
-from cosmobot import app, assets, jobs, sender
+from cosmobot import sender
+
+from cosmobot.bot import app
+
+from cosmobot.images import assets
+
+from cosmobot.schedule import jobs
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from cosmobot import daily, jobs
-from cosmobot.models import Subscription, utcnow
+from cosmobot.schedule import daily, jobs
+from cosmobot.storage.models import Subscription, utcnow
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from cosmobot.database import apply_migrations, open_database
-from cosmobot.models import Subscription, utcnow
+from cosmobot.storage.database import apply_migrations, open_database
+from cosmobot.storage.models import Subscription, utcnow
 from tests.botrunner import BotProcess
 from tests.factories import TOKEN, make_assets
 

@@ -13,9 +13,11 @@ from telegram import Bot
 from telegram.error import Forbidden
 from telegram.request import HTTPXRequest
 
-from cosmobot import filecache, sender
-from cosmobot.models import ImageAsset
-from cosmobot.retry import MAX_ATTEMPTS
+from cosmobot import sender
+
+from cosmobot.storage import filecache
+from cosmobot.storage.models import ImageAsset
+from cosmobot.bot.retry import MAX_ATTEMPTS
 from tests.factories import TOKEN
 
 pytestmark = pytest.mark.asyncio

@@ -16,8 +16,10 @@ import pytest
 from PIL import Image
 from telegram import Bot
 
-from cosmobot import assets, photo, sender
-from cosmobot.assets import AssetLibrary
+from cosmobot import sender
+
+from cosmobot.images import assets, photo
+from cosmobot.images.assets import AssetLibrary
 from cosmobot.check import Report, check_images
 from cosmobot.config import Settings
 from tests.botrunner import BotThread, bot_settings, photos, texts

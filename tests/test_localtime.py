@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cosmobot.localtime import local_date, next_local, parse_time, parse_zone, to_local
+from cosmobot.schedule.localtime import local_date, next_local, parse_time, parse_zone, to_local
 
 
 @pytest.mark.parametrize(("given", "expected"), [

@@ -4,8 +4,8 @@ import ast
 
 from peewee_migrate.auto import diff_many
 
-from cosmobot.database import apply_migrations, migration_router, pending_migrations
-from cosmobot.models import ImageAsset, SeenImage, SendCount, Subscription
+from cosmobot.storage.database import apply_migrations, migration_router, pending_migrations
+from cosmobot.storage.models import ImageAsset, SeenImage, SendCount, Subscription
 
 MIGRATIONS = [
     "001_add_image_assets_table",

@@ -5,9 +5,9 @@ import datetime as dt
 import peewee
 from playhouse.db_url import connect
 
-from cosmobot import models
-from cosmobot.database import apply_migrations, open_database
-from cosmobot.models import ImageAsset
+from cosmobot.storage import models
+from cosmobot.storage.database import apply_migrations, open_database
+from cosmobot.storage.models import ImageAsset
 
 
 def store(key="cosmic/orion.jpg", file_id="AgAC-first", bot_id=1, fingerprint="f1"):

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image, ImageFile
 
-from cosmobot import photo
+from cosmobot.images import photo
 from tests.benchmarks.prepare_memory import make_rgb_png, measure
 from tests.factories import make_image
 

@@ -12,9 +12,13 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-from cosmobot import filecache, jobs, sender
-from cosmobot.models import ImageAsset
-from cosmobot.retry import MAX_ATTEMPTS
+from cosmobot import sender
+
+from cosmobot.schedule import jobs
+
+from cosmobot.storage import filecache
+from cosmobot.storage.models import ImageAsset
+from cosmobot.bot.retry import MAX_ATTEMPTS
 from tests.factories import OTHER_TOKEN, TOKEN, make_image
 from tests.fakebotapi import FakeBotApi
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cosmobot import photo
-from cosmobot.assets import AssetLibrary, files_under
+from cosmobot.images import photo
+from cosmobot.images.assets import AssetLibrary, files_under
 
 ROOT = Path(__file__).resolve().parent.parent / "assets" / "images"
 COSMIC = ROOT / "cosmic"

@@ -7,10 +7,14 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from cosmobot import database, ratelimit, sender, shufflebag
-from cosmobot.delivery import deliver_cosmic
-from cosmobot.models import SeenImage
-from cosmobot.shufflebag import Bag
+from cosmobot import sender
+
+from cosmobot.bot import ratelimit
+
+from cosmobot.storage import database, shufflebag
+from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.storage.models import SeenImage
+from cosmobot.storage.shufflebag import Bag
 from tests.factories import TOKEN, make_assets, make_image
 
 pytestmark = pytest.mark.asyncio

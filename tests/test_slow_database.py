@@ -10,9 +10,9 @@ import peewee
 import psycopg2
 import pytest
 
-from cosmobot import database
-from cosmobot.database import open_database
-from cosmobot.models import ImageAsset
+from cosmobot.storage import database
+from cosmobot.storage.database import open_database
+from cosmobot.storage.models import ImageAsset
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 
@@ -85,7 +85,7 @@ def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api,
 def test_a_cache_write_failing_after_the_photo_is_retried_not_reported(
     tmp_path, fake_api, log_lines, monkeypatch
 ):
-    monkeypatch.setattr("cosmobot.filecache.WRITE_BACKOFF_SECONDS", 0.2)
+    monkeypatch.setattr("cosmobot.storage.filecache.WRITE_BACKOFF_SECONDS", 0.2)
     settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", ("orion.jpg",)))
     with BotThread(settings, fake_api):
         with SqliteLocker(settings.database_url):

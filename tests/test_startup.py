@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cosmobot import jobs
+from cosmobot.schedule import jobs
 from tests.botrunner import BotThread, bot_settings, texts
 from tests.factories import make_assets
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from cosmobot import jobs
+from cosmobot.schedule import jobs
 from cosmobot.cli import ExitStatus, main
 from tests.botrunner import REPO_ROOT, BotThread, bot_settings, photos, texts
 from tests.factories import TOKEN, make_assets, make_image

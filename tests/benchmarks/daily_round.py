@@ -23,9 +23,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from cosmobot.database import apply_migrations, open_database
+from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.logs import configure_logging
-from cosmobot.models import Subscription, utcnow
+from cosmobot.storage.models import Subscription, utcnow
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi

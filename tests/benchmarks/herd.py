@@ -23,8 +23,8 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from cosmobot import sender
-from cosmobot.assets import AssetLibrary
-from cosmobot.database import apply_migrations, open_database
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.logs import configure_logging
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi

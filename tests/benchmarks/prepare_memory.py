@@ -5,7 +5,7 @@ Usage:
 
 Builds a 144-megapixel palette PNG (about half a megabyte) and an 81-megapixel RGB PNG with
 some noise, then runs `photo.prepare_upload` on each in a fresh process that first imports
-`cosmobot.app`, so the figure is the whole bot's size. `--code` points at another checkout
+`cosmobot.bot.app`, so the figure is the whole bot's size. `--code` points at another checkout
 (a `git worktree` of an older commit, say) to measure its code instead.
 
 Peak memory is the process's VmHWM from /proc: `ru_maxrss` would also count the memory of
@@ -29,8 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 MEASURE = """
 import json, resource, sys, time
 from pathlib import Path
-import cosmobot.app
-from cosmobot import photo
+import cosmobot.bot.app
+from cosmobot.images import photo
 
 def peak_mb():
     try:

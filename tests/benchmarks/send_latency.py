@@ -22,8 +22,8 @@ from pathlib import Path
 from telegram import Bot
 
 from cosmobot import sender
-from cosmobot.assets import AssetLibrary
-from cosmobot.database import apply_migrations, open_database
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.logs import configure_logging
 from tests.factories import TOKEN, make_image
 from tests.fakebotapi import FakeBotApi

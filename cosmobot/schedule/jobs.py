@@ -8,8 +8,12 @@ from loguru import logger
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from cosmobot import daily, sendcounts, sender
-from cosmobot.retry import retry_after_seconds
+from cosmobot import sender
+
+from cosmobot.schedule import daily
+
+from cosmobot.storage import sendcounts
+from cosmobot.bot.retry import retry_after_seconds
 
 RESCAN_INTERVAL_SECONDS = 30
 RESCAN_JOB = "rescan-assets"

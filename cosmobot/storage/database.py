@@ -19,7 +19,7 @@ from playhouse.shortcuts import ReconnectMixin
 # A proxy lets models be declared at import time and bound to SQLite or PostgreSQL later.
 database = peewee.DatabaseProxy()
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 T = TypeVar("T")
 

@@ -7,10 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 
-from cosmobot import daily, filecache, sendcounts, sender
-from cosmobot.database import in_db_thread
-from cosmobot.models import utcnow
-from cosmobot.texts import text
+from cosmobot import sender
+
+from cosmobot.schedule import daily
+
+from cosmobot.storage import filecache, sendcounts
+from cosmobot.storage.database import in_db_thread
+from cosmobot.storage.models import utcnow
+from cosmobot.bot.texts import text
 
 # A section of the reply: its title and its lines.
 Section = tuple[str, list[str]]

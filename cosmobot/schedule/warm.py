@@ -19,7 +19,11 @@ from loguru import logger
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from cosmobot import filecache, ratelimit, sender
+from cosmobot import sender
+
+from cosmobot.bot import ratelimit
+
+from cosmobot.storage import filecache
 
 
 class Outcome(StrEnum):

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import peewee
 from loguru import logger
 
-from cosmobot.database import database, in_db_thread, queue_in_db_thread
-from cosmobot.models import SeenImage
+from cosmobot.storage.database import database, in_db_thread, queue_in_db_thread
+from cosmobot.storage.models import SeenImage
 
 
 @dataclass(frozen=True)

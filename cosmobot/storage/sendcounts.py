@@ -11,8 +11,8 @@ from collections import Counter
 import peewee
 from loguru import logger
 
-from cosmobot.database import database, in_db_thread
-from cosmobot.models import SendCount
+from cosmobot.storage.database import database, in_db_thread
+from cosmobot.storage.models import SendCount
 
 FILE_ID_SENDS = "file_id_sends"
 UPLOADS = "uploads"

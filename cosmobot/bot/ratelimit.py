@@ -24,7 +24,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from cosmobot.retry import retry_after_seconds
+from cosmobot.bot.retry import retry_after_seconds
 
 LANE = "lane"
 BULK = {LANE: "bulk"}

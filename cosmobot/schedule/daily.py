@@ -28,11 +28,13 @@ from peewee import fn
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from cosmobot import localtime, ratelimit
-from cosmobot.database import database, in_db_thread
-from cosmobot.delivery import deliver_cosmic
-from cosmobot.models import Subscription, utcnow
-from cosmobot.subscriptions import move_chat, next_image_at
+from cosmobot.bot import ratelimit
+
+from cosmobot.schedule import localtime
+from cosmobot.storage.database import database, in_db_thread
+from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.storage.models import Subscription, utcnow
+from cosmobot.schedule.subscriptions import move_chat, next_image_at
 
 # Subscriptions read from the database at a time.
 BATCH_SIZE = 200

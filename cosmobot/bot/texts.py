@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import User
 
-from cosmobot.metadata import ImageMeta
+from cosmobot.images.metadata import ImageMeta
 
 ENGLISH, RUSSIAN = "en", "ru"
 LANGUAGES = (ENGLISH, RUSSIAN)

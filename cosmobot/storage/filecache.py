@@ -13,8 +13,8 @@ import asyncio
 import peewee
 from loguru import logger
 
-from cosmobot.database import in_db_thread
-from cosmobot.models import ImageAsset, utcnow
+from cosmobot.storage.database import in_db_thread
+from cosmobot.storage.models import ImageAsset, utcnow
 
 WRITE_ATTEMPTS = 5
 WRITE_BACKOFF_SECONDS = 1.0

@@ -17,15 +17,21 @@ from telegram.ext import (
     filters,
 )
 
-from cosmobot import daily_handlers, filecache, handlers, jobs, sendcounts, sender
-from cosmobot.assets import AssetLibrary
+from cosmobot import sender
+
+from cosmobot.bot import daily_handlers, handlers
+
+from cosmobot.schedule import jobs
+
+from cosmobot.storage import filecache, sendcounts
+from cosmobot.images.assets import AssetLibrary
 from cosmobot.config import Settings
-from cosmobot.database import close_database
-from cosmobot.delivery import COSMIC_PATTERN
-from cosmobot.polling import PollingRequest
-from cosmobot.ratelimit import build_rate_limiter
-from cosmobot.texts import ENGLISH, LANGUAGES, text
-from cosmobot.warm import BackgroundWarmer
+from cosmobot.storage.database import close_database
+from cosmobot.bot.delivery import COSMIC_PATTERN
+from cosmobot.bot.polling import PollingRequest
+from cosmobot.bot.ratelimit import build_rate_limiter
+from cosmobot.bot.texts import ENGLISH, LANGUAGES, text
+from cosmobot.schedule.warm import BackgroundWarmer
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")

@@ -9,13 +9,13 @@ from telegram import Bot, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from cosmobot import subscriptions
+from cosmobot.schedule import subscriptions
 from cosmobot.config import Settings
-from cosmobot.database import in_db_thread
-from cosmobot.localtime import parse_zone
-from cosmobot.models import utcnow
-from cosmobot.retry import with_retries
-from cosmobot.texts import language_of
+from cosmobot.storage.database import in_db_thread
+from cosmobot.schedule.localtime import parse_zone
+from cosmobot.storage.models import utcnow
+from cosmobot.bot.retry import with_retries
+from cosmobot.bot.texts import language_of
 
 MANAGERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 

@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from loguru import logger
 
-from cosmobot import photo
-from cosmobot.metadata import ImageMeta, load_metadata
+from cosmobot.images import photo
+from cosmobot.images.metadata import ImageMeta, load_metadata
 
 COSMIC = "cosmic"
 # A file's (size in bytes, mtime in nanoseconds): a file replaced in place changes either.

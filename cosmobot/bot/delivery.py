@@ -7,9 +7,11 @@ from typing import Any
 from loguru import logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from cosmobot import sender, shufflebag
-from cosmobot.retry import with_retries
-from cosmobot.texts import caption, text
+from cosmobot import sender
+
+from cosmobot.storage import shufflebag
+from cosmobot.bot.retry import with_retries
+from cosmobot.bot.texts import caption, text
 
 # callback_data of the buttons that ask for a cosmic image. Buttons sent by older versions
 # name the image above them ("cosmic:<8 hex digits>"); they still work, and the suffix is

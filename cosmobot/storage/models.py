@@ -6,7 +6,7 @@ import datetime as dt
 
 import peewee
 
-from cosmobot.database import database
+from cosmobot.storage.database import database
 
 
 def utcnow() -> dt.datetime:

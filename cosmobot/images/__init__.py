@@ -1,0 +1,1 @@
+"""What knows the images: the folder, their files and their titles."""

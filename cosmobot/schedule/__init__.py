@@ -1,0 +1,1 @@
+"""What runs on its own: the JobQueue jobs, daily rounds and the cache warm-up."""
