@@ -30,7 +30,7 @@ LANE = "lane"
 BULK = {LANE: "bulk"}
 # Telegram counts arrivals: messages that leave exactly at the limit may arrive a few
 # milliseconds closer together, so each limit's window is stretched a little.
-JITTER_ALLOWANCE_SECONDS = 0.03
+JITTER_ALLOWANCE_SECONDS = 0.025
 OVERALL_INTERVAL_SECONDS = (1.0 + JITTER_ALLOWANCE_SECONDS) / 30
 PRIVATE_CHAT_INTERVAL_SECONDS = 1.0 + JITTER_ALLOWANCE_SECONDS
 GROUP_CHAT_INTERVAL_SECONDS = (60.0 + JITTER_ALLOWANCE_SECONDS) / 20

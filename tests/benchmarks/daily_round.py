@@ -9,8 +9,8 @@ and enforces Telegram's limits with 429s: 30 messages per second overall, one pe
 private chat, 20 per minute per group. While the
 round runs, --askers other users each send /cosmic every --every seconds; the time from
 their message to the photo reaching the fake is their reply time. The script prints
-delivered, lost (no image), doubled (more than one), messages per second over the round,
-429s received and the p95 reply time of /cosmic during the round.
+delivered, lost (no image), doubled (more than one), daily images and all messages per second
+over the round, 429s received and the p95 reply time of /cosmic during the round.
 """
 
 from __future__ import annotations
@@ -84,6 +84,11 @@ def report(api: FakeBotApi, subscribers: int, asked: list[tuple[int, float]]) ->
           f"doubled: {sum(1 for n in per_chat.values() if n > 1)}")
     print(f"messages per second over the round: {len(done) / span if span else 0:.1f} "
           f"({len(done)} in {span:.1f} s)")
+    every_send = [c for c in api.calls() if c.method in ("sendPhoto", "sendMessage")
+                  and c.status == 200 and span and done[0].timestamp <= c.timestamp
+                  <= done[-1].timestamp]
+    print(f"all messages (daily images and replies) per second over the round: "
+          f"{len(every_send) / span if span else 0:.1f}")
     print(f"429s received: {floods}")
     print(f"/cosmic during the round: {len(replies)} answered of {len(asked)}; "
           f"p95 reply {p95:.2f} s, median {statistics.median(replies) if replies else 0:.2f} s")
