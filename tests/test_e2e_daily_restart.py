@@ -13,9 +13,9 @@ from cosmobot.storage.models import Subscription, utcnow
 from tests.botrunner import BotProcess
 from tests.factories import TOKEN, make_assets
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(150)
 
-SUBSCRIBERS = 300
+SUBSCRIBERS = 1000
 FIRST_CHAT = 10_000
 # With 30 sends in flight answered after this long, and the limiter pacing them to 30 a
 # second, the round takes several seconds.
@@ -54,7 +54,7 @@ def test_sigterm_mid_round_and_a_restart_deliver_each_image_exactly_once(
     first = BotProcess(bot_env, tmp_path).start()
     try:
         fake_api.wait_until(lambda: len(fake_api.calls("sendPhoto")) >= SUBSCRIBERS // 3,
-                            timeout=30)
+                            timeout=60)
         first.process.send_signal(signal.SIGTERM)
         assert first.wait() == 0, first.output
     finally:
@@ -69,7 +69,7 @@ def test_sigterm_mid_round_and_a_restart_deliver_each_image_exactly_once(
 
     second = BotProcess(bot_env, tmp_path).start()
     try:
-        fake_api.wait_until(lambda: len(delivered(fake_api)) == SUBSCRIBERS, timeout=40)
+        fake_api.wait_until(lambda: len(delivered(fake_api)) == SUBSCRIBERS, timeout=90)
     finally:
         assert second.stop() == 0, second.output
     counts = delivered(fake_api)
