@@ -43,10 +43,12 @@ async def answer_inline(bot: Bot, query_id: str, user_id: int, query: str, offse
     more = start + PAGE_SIZE < len(cached)
     results = [_result(key, file_id, language) for key, file_id in page]
     button = _button(language, bool(keys)) if not cached else None
+    # The last page leaves next_offset out rather than "": PTB 22.8, with Defaults set, turns an
+    # empty string into "[]" (it takes it for an empty list of poll options).
     try:
         await bot.answer_inline_query(
             query_id, results, cache_time=CACHE_SECONDS, is_personal=not query.strip(),
-            next_offset=str(start + PAGE_SIZE) if more else "", button=button,
+            next_offset=str(start + PAGE_SIZE) if more else None, button=button,
             read_timeout=ANSWER_TIMEOUT_SECONDS, write_timeout=ANSWER_TIMEOUT_SECONDS,
             connect_timeout=ANSWER_TIMEOUT_SECONDS, pool_timeout=ANSWER_TIMEOUT_SECONDS,
         )
