@@ -144,11 +144,11 @@ def test_the_warm_up_makes_uncached_images_appear(settings, fake_api):
             later = ask_inline(fake_api, "neb")
     assert first["results"] == [] and first["button"]["start_parameter"] == "inline"
     assert captions(later) == [EAGLE_EN, ORION_EN]
-    assert {call.params["chat_id"] for call in fake_api.uploads()} == {str(CACHE_CHAT)}
+    assert {call.params["chat_id"] for call in fake_api.uploads()} == {CACHE_CHAT}
 
 
-def test_an_expired_inline_query_is_logged_and_the_bot_goes_on(warm_settings, fake_api,
-                                                                 log_lines):
+def test_an_expired_inline_query_is_logged_and_the_bot_goes_on(
+        warm_settings, fake_api, log_lines):
     fake_api.fail_next("answerInlineQuery", status=400, description=(
         "Bad Request: query is too old and response timeout expired or query ID is invalid"))
     with BotThread(warm_settings, fake_api):
