@@ -136,14 +136,20 @@ async def send_image(
 
 async def is_cached(bot: Bot, asset_key: str) -> bool:
     """Whether bot can send the installed image at asset_key by a cached file_id."""
+    return await cached_file_id(bot, asset_key) is not None
+
+
+async def cached_file_id(bot: Bot, asset_key: str) -> str | None:
+    """The file_id bot can send the installed image at asset_key by, without uploading it."""
     path = library().resolve(asset_key)
     if path is None:
-        return False
+        return None
     try:
         fingerprint = await _fingerprint(path)
     except OSError:
-        return False
-    return await filecache.lookup(asset_key, bot.id, fingerprint) is not None
+        return None
+    row = await filecache.lookup(asset_key, bot.id, fingerprint)
+    return row.file_id if row is not None else None
 
 
 async def send_random_cosmic(

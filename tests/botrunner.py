@@ -10,9 +10,15 @@ import sys
 import threading
 from pathlib import Path
 
+from telegram import Bot
+
+from cosmobot import sender
 from cosmobot.bot.app import build_application, run_application
 from cosmobot.config import Settings
-from cosmobot.storage.database import apply_migrations, open_database
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.schedule.warm import warm_cache
+from cosmobot.storage import filecache
+from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.factories import TOKEN
 from tests.fakebotapi import FakeBotApi
 
@@ -37,6 +43,25 @@ def photos(fake: FakeBotApi, chat_id: int) -> list[dict]:
 def texts(fake: FakeBotApi, chat_id: int) -> list[str]:
     """The texts of the text messages the bot delivered to chat_id."""
     return [message["text"] for message in fake.sent_to(chat_id) if "text" in message]
+
+
+def warm_now(settings: Settings, chat_id: int) -> None:
+    """Cache every image for the bot before it starts, at the fake's full speed (no pacing)."""
+    async def warm() -> bool:
+        library = AssetLibrary(settings.assets_dir)
+        library.scan()
+        sender.configure(library)
+        async with Bot(settings.token, base_url=settings.api_url) as bot:
+            report = await warm_cache(bot, chat_id)
+        await filecache.settle()
+        return report.complete
+
+    open_database(settings.database_url)
+    apply_migrations()
+    try:
+        assert asyncio.run(warm()), "the warm-up left images uncached"
+    finally:
+        close_database()
 
 
 class BotThread:

@@ -13,6 +13,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -33,7 +34,7 @@ from cosmobot.bot.ratelimit import build_rate_limiter
 from cosmobot.bot.texts import ENGLISH, LANGUAGES, text
 from cosmobot.schedule.warm import BackgroundWarmer
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 READ_TIMEOUT_SECONDS = 30
@@ -77,6 +78,7 @@ def build_application(settings: Settings) -> Application:
     # For the admins only; not in the menu nor in /help.
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(CallbackQueryHandler(handlers.another, pattern=COSMIC_PATTERN))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_handler(CommandHandler("daily", daily_handlers.daily))
     application.add_handler(CommandHandler("stop", daily_handlers.stop))
     application.add_handler(CommandHandler("status", daily_handlers.status))

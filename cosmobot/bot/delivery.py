@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from loguru import logger
@@ -9,6 +10,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from cosmobot import sender
 
+from cosmobot.images import search
 from cosmobot.storage import shufflebag
 from cosmobot.bot.retry import with_retries
 from cosmobot.bot.texts import caption, text
@@ -20,6 +22,8 @@ COSMIC_CALLBACK = "cosmic"
 COSMIC_PATTERN = rf"^{COSMIC_CALLBACK}(:[0-9a-f]{{8}})?$"
 # How many images to try when the ones picked turn out to be unusable.
 PICKS = 3
+# How many titles a search without a match suggests.
+SUGGESTIONS = 3
 
 
 def cosmic_button(language: str, label: str = "another") -> InlineKeyboardMarkup:
@@ -51,16 +55,55 @@ async def deliver_cosmic(
                 chat_id, text(language, "no_images"), message_thread_id=thread_id,
                 **send_options))
             return None
-        meta = sender.library().metadata(key)
-        message: Message | None = await sender.send_image(
-            bot, chat_id, key,
-            caption=caption(meta, language),
-            reply_markup=cosmic_button(language),
-            message_thread_id=thread_id,
-            **send_options,
-        )
-        if message is not None:
+        if await _send_captioned(bot, chat_id, key, language, thread_id, send_options):
             shufflebag.record(chat_id, key, new_round)
             return key
         # That file turned out unusable (gone, or broken) and left the library: pick again.
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
+
+
+async def deliver_match(
+    bot: Bot,
+    chat_id: int,
+    language: str,
+    query: str,
+    thread_id: int | None = None,
+) -> str | None:
+    """Send the chat an image whose title matches query, unseen this round if one is left.
+
+    Returns its key; None, after replying with a few titles to try, when nothing matches.
+    """
+    for _ in range(PICKS):
+        matching = search.find(sender.library(), query)
+        if not matching:
+            await with_retries(lambda: bot.send_message(
+                chat_id, _no_match(language, query), message_thread_id=thread_id))
+            return None
+        key = (await shufflebag.open_bag(chat_id)).pick_among(matching)
+        if await _send_captioned(bot, chat_id, key, language, thread_id, {}):
+            shufflebag.record(chat_id, key, new_round=False)
+            return key
+    raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
+
+
+async def _send_captioned(bot: Bot, chat_id: int, key: str, language: str,
+                          thread_id: int | None, send_options: dict[str, Any]) -> bool:
+    """Send key with its caption and the next-image button; False if its file was unusable."""
+    meta = sender.library().metadata(key)
+    message: Message | None = await sender.send_image(
+        bot, chat_id, key,
+        caption=caption(meta, language),
+        reply_markup=cosmic_button(language),
+        message_thread_id=thread_id,
+        **send_options,
+    )
+    return message is not None
+
+
+def _no_match(language: str, query: str) -> str:
+    keys = sender.library().cosmic_keys
+    if not keys:
+        return text(language, "no_images")
+    picks = random.sample(keys, min(SUGGESTIONS, len(keys)))
+    titles = ", ".join(sender.library().metadata(key).title(language) for key in picks)
+    return text(language, "no_match", query=query, titles=titles)

@@ -11,10 +11,12 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, Telegr
 from telegram.ext import ContextTypes
 
 from cosmobot import sender
-from cosmobot.bot.delivery import cosmic_button, deliver_cosmic
+from cosmobot.bot.delivery import cosmic_button, deliver_cosmic, deliver_match
+from cosmobot.bot.inline import answer_inline
 from cosmobot.bot.retry import is_unavailable, with_retries
 from cosmobot.bot.stats import stats_report
 from cosmobot.bot.texts import language_of, text
+from cosmobot.schedule.jobs import WARMER
 
 # bot_data key of the set of chats with an image on its way.
 IN_FLIGHT = "images_in_flight"
@@ -46,7 +48,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send a random cosmic image with a button for the next one."""
+    """Send a random cosmic image (one whose title matches the words given, if any)."""
     with _image_slot(context, update.effective_chat.id) as free:
         if not free:
             logger.debug("/cosmic in chat {} dropped: an image is on its way there",
@@ -84,7 +86,25 @@ def _image_slot(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Iterator[bo
         busy.discard(chat_id)
 
 
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer `@bot words` with the cached photos whose titles match."""
+    query = update.inline_query
+    await answer_inline(
+        context.bot, query.id, query.from_user.id, query.query, query.offset,
+        language_of(query.from_user), context.bot_data.get(WARMER),
+    )
+
+
 async def _send_cosmic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args:
+        await deliver_match(
+            context.bot,
+            update.effective_chat.id,
+            language_of(update.effective_user),
+            " ".join(context.args),
+            thread_id=topic_of(update),
+        )
+        return
     await deliver_cosmic(
         context.bot,
         update.effective_chat.id,

@@ -19,6 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help": (
             "/cosmic — a random cosmic image, with a button for the next one\n"
+            "/cosmic nebula — an image whose title has these words\n"
             "/daily — a cosmic image every day at 09:00; /daily 07:30 Europe/Berlin picks "
             "the time and time zone (a name or an offset such as +3)\n"
             "/status — what this chat is subscribed to\n"
@@ -72,6 +73,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats_subscribers": "subscribers: {active} active, {inactive} inactive",
         "stats_today": "today: {done} delivered, {due} due, {failed} failed tries",
         "stats_next_round": "next round: {at}",
+        "no_match": "No image is called “{query}”. Try, for example: {titles}.",
+        "inline_not_ready": "No images ready yet: open the bot",
+        "inline_no_match": "Nothing found: open the bot",
     },
     RUSSIAN: {
         "start": (
@@ -81,6 +85,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "help": (
             "/cosmic — случайное космическое изображение и кнопка для следующего\n"
+            "/cosmic туманность — изображение, в названии которого есть эти слова\n"
             "/daily — космическое изображение каждый день в 09:00; /daily 07:30 Europe/Moscow "
             "задаёт время и часовой пояс (название или сдвиг вроде +3)\n"
             "/status — на что подписан этот чат\n"
@@ -135,6 +140,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats_subscribers": "подписчики: {active} активных, {inactive} неактивных",
         "stats_today": "сегодня: {done} доставлено, {due} ожидают, {failed} неудачных попыток",
         "stats_next_round": "следующий обход: {at}",
+        "no_match": "Изображения «{query}» нет. Попробуйте, например: {titles}.",
+        "inline_not_ready": "Изображения ещё не готовы: откройте бота",
+        "inline_no_match": "Ничего не нашлось: откройте бота",
     },
 }
 

@@ -41,6 +41,19 @@ class Bag:
         last = self.seen[-1] if self.seen else None
         return random.choice([key for key in installed if key != last] or list(installed)), True
 
+    def pick_among(self, candidates: Sequence[str]) -> str | None:
+        """Return a random candidate not seen this round; if all were, any but the last seen.
+
+        For a search: the round goes on, so it never starts a new one.
+        """
+        seen = set(self.seen)
+        unseen = [key for key in candidates if key not in seen]
+        if unseen:
+            return random.choice(unseen)
+        last = self.seen[-1] if self.seen else None
+        others = [key for key in candidates if key != last] or list(candidates)
+        return random.choice(others) if others else None
+
 
 async def open_bag(chat_id: int) -> Bag:
     """Read the chat's bag; an empty one if the database cannot say (any image will do)."""

@@ -23,7 +23,7 @@ async def test_get_me_describes_each_registered_bot(fake_api):
         assert bot.bot.is_bot and bot.bot.username == "cosmo_test_bot"
         assert bot.bot.can_join_groups is True
         assert bot.bot.can_read_all_group_messages is False
-        assert bot.bot.supports_inline_queries is False
+        assert bot.bot.supports_inline_queries is True
         assert other.bot.id == 987654321 and other.bot.username != bot.bot.username
 
 

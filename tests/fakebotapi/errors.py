@@ -10,6 +10,9 @@ REASONS = {
 CONFLICT = ("Conflict: terminated by other getUpdates request; "
             "make sure that only one bot instance is running")
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
+QUERY_TOO_OLD = ("Bad Request: query is too old and response timeout expired or query ID is "
+                 "invalid")
+RESULTS_TOO_MUCH = "Bad Request: RESULTS_TOO_MUCH"
 GROUP_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Self
 
 from tests.fakebotapi.faults import Faults
+from tests.fakebotapi.inline import InlineQueries
 from tests.fakebotapi.methods import BotMethods
 from tests.fakebotapi.recording import Call, CallLog
 from tests.fakebotapi.server import Server
@@ -45,7 +46,8 @@ class FakeBotApi:
         self._updates = UpdateQueue(tokens)
         self._calls = CallLog()
         self._faults = Faults()
-        methods = BotMethods(self._state, self._updates).table()
+        self._inline = InlineQueries(self._state)
+        methods = BotMethods(self._state, self._updates, self._inline).table()
         self._server = Server(self._state.bots, methods, self._calls, self._faults, self._updates)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -114,6 +116,23 @@ class FakeBotApi:
                  "chat_instance": str(bot_id(token) * 1000003 + chat_id), "data": data,
                  "message": self._state.callback_message(token, chat_id, message_id)}
         return self._updates.push(token, "callback_query", query)
+
+    def push_inline_query(self, user_id: int, query: str, offset: str = "", *,
+                          language_code: str = "en", token: str | None = None) -> dict:
+        """Queue an inline query typed by user_id (`@bot query`); returns the update."""
+        token = self._state.token(token)
+        inline_query = self._inline.new(token, user_id, query, offset, language_code)
+        return self._updates.push(token, "inline_query", inline_query)
+
+    def expire_inline_query(self, query_id: str) -> None:
+        """Make an inline query too old to answer, as Telegram does 10 s after it."""
+        self._inline.expire(query_id)
+
+    def inline_answer(self, query_id: str) -> dict | None:
+        """The parameters of the answer Telegram accepted for an inline query, if any yet."""
+        answers = [call.params for call in self.calls("answerInlineQuery")
+                   if call.status == 200 and str(call.params.get("inline_query_id")) == query_id]
+        return answers[-1] if answers else None
 
     def add_group(self, chat_id: int, title: str = "Stargazers", *, forum: bool = False,
                   kind: str = "supergroup") -> None:

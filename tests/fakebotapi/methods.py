@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.fakebotapi.errors import ApiError
+from tests.fakebotapi.inline import InlineQueries
 from tests.fakebotapi.media import mint_photo_sizes
 from tests.fakebotapi.state import TelegramState
 from tests.fakebotapi.updates import UpdateQueue
@@ -41,8 +42,9 @@ MethodTable = dict[str, tuple[str, Handler]]  # lower-case name -> (canonical na
 class BotMethods:
     """Handlers for one fake Telegram; each takes the bot's token, the parameters and files."""
 
-    def __init__(self, state: TelegramState, updates: UpdateQueue) -> None:
-        self._state, self._updates = state, updates
+    def __init__(self, state: TelegramState, updates: UpdateQueue,
+                 inline: InlineQueries) -> None:
+        self._state, self._updates, self._inline = state, updates, inline
 
     def table(self) -> MethodTable:
         """Every handler by method name."""
@@ -53,6 +55,7 @@ class BotMethods:
             "editMessageReplyMarkup": self._edit_reply_markup,
             "setMyCommands": self._set_commands, "getMyCommands": self._get_commands,
             "getChatMember": self._get_chat_member,
+            "answerInlineQuery": lambda token, params, files: self._inline.answer(token, params),
             **{name: lambda *_: True for name in TRUE_METHODS},
         }
         # Telegram treats method names case-insensitively.
@@ -60,7 +63,7 @@ class BotMethods:
 
     def _get_me(self, token: str, params: dict, files: Files) -> dict:
         return {**self._state.bots[token], "can_join_groups": True,
-                "can_read_all_group_messages": False, "supports_inline_queries": False}
+                "can_read_all_group_messages": False, "supports_inline_queries": True}
 
     def _get_updates(self, token: str, params: dict, files: Files) -> Awaitable[list[dict]]:
         return self._updates.get_updates(token, params)

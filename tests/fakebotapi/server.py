@@ -23,10 +23,10 @@ MAX_REQUEST_BYTES = 50 * 1024 * 1024
 # Parameters that clients send JSON-encoded inside form fields.
 JSON_PARAMS = frozenset({
     "reply_markup", "commands", "allowed_updates", "entities", "caption_entities", "scope",
-    "menu_button", "reply_parameters", "link_preview_options",
+    "menu_button", "reply_parameters", "link_preview_options", "results", "button",
 })
 INT_PARAMS = frozenset({"chat_id", "user_id", "offset", "limit", "message_id", "message_thread_id",
-                        "reply_to_message_id"})
+                        "reply_to_message_id", "cache_time"})
 # Methods that post a message to a chat, and so count towards its flood limit.
 MESSAGE_METHODS = frozenset({"sendmessage", "sendphoto"})
 PATH_RE = re.compile(r"/bot([^/]+)/([A-Za-z]+)")

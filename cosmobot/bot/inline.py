@@ -1,0 +1,94 @@
+"""Inline mode: `@bot nebula` in any chat, answered with the cached photos whose titles match.
+
+Telegram lets an inline answer name a photo only by file_id or URL, so only images cached for
+this bot are offered; the others are warmed in the background, when a cache chat is set, and
+show up in later answers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import random
+
+from loguru import logger
+from telegram import Bot, InlineQueryResultCachedPhoto, InlineQueryResultsButton
+from telegram.error import BadRequest, TelegramError
+
+from cosmobot import sender
+from cosmobot.bot.texts import caption, text
+from cosmobot.images import search
+from cosmobot.schedule.warm import BackgroundWarmer
+from cosmobot.storage import filecache
+
+# Telegram's most results per answer.
+PAGE_SIZE = 50
+# Seconds Telegram may reuse an answer: short, so newly cached images show within a minute.
+CACHE_SECONDS = 30
+# Telegram drops an answer that comes more than 10 s after the query; the answer itself must
+# not wait longer than the time left.
+ANSWER_TIMEOUT_SECONDS = 8
+START_PARAMETER = "inline"
+
+
+async def answer_inline(bot: Bot, query_id: str, user_id: int, query: str, offset: str,
+                        language: str, warmer: BackgroundWarmer | None = None) -> None:
+    """Answer an inline query with a page of cached photos; log, never raise, if that fails."""
+    keys = search.find(sender.library(), query) if query.strip() else _daily_pick(user_id)
+    cached = await _cached(bot, keys)
+    if len(cached) < len(keys) and warmer is not None:
+        warmer.start(bot)  # the missing ones join later answers once uploaded
+    start = int(offset) if offset.isdigit() else 0
+    page = cached[start:start + PAGE_SIZE]
+    more = start + PAGE_SIZE < len(cached)
+    results = [_result(key, file_id, language) for key, file_id in page]
+    button = _button(language, bool(keys)) if not cached else None
+    # The last page leaves next_offset out rather than "": PTB 22.8, with Defaults set, turns an
+    # empty string into "[]" (it takes it for an empty list of poll options).
+    try:
+        await bot.answer_inline_query(
+            query_id, results, cache_time=CACHE_SECONDS, is_personal=not query.strip(),
+            next_offset=str(start + PAGE_SIZE) if more else None, button=button,
+            read_timeout=ANSWER_TIMEOUT_SECONDS, write_timeout=ANSWER_TIMEOUT_SECONDS,
+            connect_timeout=ANSWER_TIMEOUT_SECONDS, pool_timeout=ANSWER_TIMEOUT_SECONDS,
+        )
+    except BadRequest as error:
+        if "query is too old" not in error.message.lower():
+            logger.warning("Could not answer inline query {!r}: {}", query, error)
+            return
+        # The user typed on, or we were slow: Telegram has moved on, and so do we.
+        logger.info("Inline query {!r} expired before its answer: {}", query, error)
+    except TelegramError as error:
+        logger.warning("Could not answer inline query {!r}: {}", query, error)
+
+
+def _daily_pick(user_id: int) -> list[str]:
+    """Every image, in an order of this user's and today's: paging stays stable all day."""
+    keys = sender.library().cosmic_keys
+    random.Random(f"{user_id}:{datetime.date.today().isoformat()}").shuffle(keys)
+    return keys
+
+
+async def _cached(bot: Bot, keys: list[str]) -> list[tuple[str, str]]:
+    """The keys bot has a valid file_id for, each with it, in the order given."""
+    await filecache.preload(keys)  # one query instead of one per image
+    found = []
+    for key in keys:
+        file_id = await sender.cached_file_id(bot, key)
+        if file_id is not None:
+            found.append((key, file_id))
+    return found
+
+
+def _result(key: str, file_id: str, language: str) -> InlineQueryResultCachedPhoto:
+    meta = sender.library().metadata(key)
+    # Result ids may hold at most 64 bytes; asset keys may be longer.
+    result_id = hashlib.blake2s(key.encode(), digest_size=16).hexdigest()
+    return InlineQueryResultCachedPhoto(
+        result_id, file_id, title=meta.title(language), caption=caption(meta, language)
+    )
+
+
+def _button(language: str, matched: bool) -> InlineQueryResultsButton:
+    label = text(language, "inline_not_ready" if matched else "inline_no_match")
+    return InlineQueryResultsButton(label, start_parameter=START_PARAMETER)

@@ -1,0 +1,64 @@
+"""Finding images by title (English and Russian, by word prefix, `ё` as `е`), and picking one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cosmobot.images import search
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage.shufflebag import Bag
+
+SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "images"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> AssetLibrary:
+    library = AssetLibrary(SHIPPED)
+    library.scan()
+    return library
+
+
+def titles(library: AssetLibrary, query: str) -> list[str]:
+    return [library.metadata(key).title("en") for key in search.find(library, query)]
+
+
+def test_words_are_casefolded_split_and_read_yo_as_ye():
+    assert search.words("Туманность Орёл (M16)") == ["туманность", "орел", "m16"]
+    assert search.words("«Аполлона-16», NGC_346!") == ["аполлона", "16", "ngc", "346"]
+    assert search.words("  ,. ") == []
+
+
+@pytest.mark.parametrize("query", ["neb", "туманн", "Туманность Орёл", "туманность орел",
+                                   "EAGLE", "орё", "m16"])
+def test_the_eagle_nebula_is_found_in_either_language(shipped, query):
+    assert "Eagle Nebula (M16)" in titles(shipped, query)
+
+
+def test_every_word_must_begin_a_title_word(shipped):
+    assert titles(shipped, "Туманность Орёл") == ["Eagle Nebula (M16)"]
+    assert titles(shipped, "eagle nebula") == ["Stellar Spire in the Eagle Nebula",
+                                               "Eagle Nebula (M16)"]
+    assert titles(shipped, "ebula") == []  # inside a word is no match
+    assert titles(shipped, "eagle galaxy") == []
+
+
+def test_words_of_both_languages_may_be_mixed(shipped):
+    assert titles(shipped, "sombrero галактика") == ["Sombrero Galaxy (M104)"]
+
+
+def test_an_empty_query_finds_nothing(shipped):
+    assert search.find(shipped, " ") == []
+
+
+def test_a_search_prefers_what_the_chat_has_not_seen():
+    bag = Bag(1, seen=("a", "b", "c"))
+    assert {bag.pick_among(["a", "b", "d"]) for _ in range(50)} == {"d"}
+
+
+def test_a_search_of_only_seen_images_avoids_the_last_one_and_keeps_the_round():
+    bag = Bag(1, seen=("a", "b", "c"))
+    assert {bag.pick_among(["b", "c"]) for _ in range(50)} == {"b"}
+    assert bag.pick_among(["c"]) == "c"
+    assert bag.pick_among([]) is None
