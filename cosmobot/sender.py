@@ -36,6 +36,7 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
+from cosmobot.bot import texts
 from cosmobot.images import photo
 
 from cosmobot.storage import filecache, sendcounts
@@ -134,6 +135,11 @@ def library() -> AssetLibrary:
 def random_cosmic_key(exclude: str | None = None) -> str | None:
     """Return a random key among the cosmic images, or None if none are installed."""
     return library().random_cosmic_key(exclude)
+
+
+def image_caption(asset_key: str, language: str = "en") -> str:
+    """Return cosmobot's caption for an image: its title and the credit its licence may ask for."""
+    return texts.caption(library().metadata(asset_key), language)
 
 
 async def send_image(
