@@ -16,6 +16,7 @@ from cosmobot.images.assets import AssetLibrary
 from cosmobot.storage.database import (
     MIGRATIONS_DIR,
     close_database,
+    database,
     migration_router,
     pending_migrations,
 )
@@ -64,6 +65,7 @@ async def test_setup_sends_through_the_cache_and_it_survives_shutdown(lasting_ur
     assert first["caption"] == "Today: stars"
     assert (len(fake_api.uploads()), len(fake_api.file_id_sends())) == (1, 1)
     await sender.shutdown()
+    assert database.is_closed()
 
     sender.setup(lasting_url, assets)
     await send_once(fake_api)
@@ -74,7 +76,9 @@ async def test_setup_sends_through_the_cache_and_it_survives_shutdown(lasting_ur
 @pytest.mark.asyncio
 async def test_setup_twice_is_the_same_as_once(database_url, assets, fake_api):
     first = sender.setup(database_url, assets)
+    first_connection = database.obj
     second = sender.setup(database_url, assets)
+    assert first_connection.is_closed()  # replaced, not leaked
     assert second.cosmic_keys == first.cosmic_keys
     assert pending_migrations() == []
     assert sorted(migration_router().done) == MIGRATIONS  # each applied once, no duplicates
