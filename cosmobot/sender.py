@@ -1,5 +1,9 @@
 """The sender: sends images by cached Telegram file_id, uploading each file only once.
 
+Also the public API for other python-telegram-bot applications: setup() once, then
+send_image() / send_random_cosmic() with their own caption and markup, and shutdown() at the
+end (README: "Use the sender in your own bot").
+
 Module-level on purpose: one library and one set of upload locks per process, shared by
 every handler and job.
 
@@ -10,6 +14,7 @@ sends by the new file_id at the same time, each at their own chat's pace.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import defaultdict
 from collections.abc import Coroutine
@@ -17,6 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import peewee
 from loguru import logger
 from telegram import (
     Bot,
@@ -30,10 +36,12 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
+from cosmobot.bot import texts
 from cosmobot.images import photo
 
 from cosmobot.storage import filecache, sendcounts
-from cosmobot.images.assets import AssetLibrary
+from cosmobot.images.assets import COSMIC, AssetLibrary
+from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import ImageAsset
 from cosmobot.bot.retry import (
     MAX_RETRY_AFTER_SECONDS,
@@ -73,6 +81,40 @@ class SharedUploadFailed(NetworkError):
     """The upload a request waited for failed; the uploader's request logged the details."""
 
 
+class SetupError(RuntimeError):
+    """setup() could not open or migrate the database, or find the images."""
+
+
+def setup(database_url: str, assets_dir: str | os.PathLike[str]) -> AssetLibrary:
+    """Make the sender ready for a bot of your own and return its scanned image library.
+
+    Opens the database at database_url (`sqlite:///file.db`, `postgresql://...`), applies
+    cosmobot's migrations and scans the images in assets_dir/cosmic. Calling it again starts
+    over. It configures no logging and reads neither `.env` nor the environment.
+    """
+    root = Path(assets_dir)
+    if not (root / COSMIC).is_dir():
+        raise SetupError(f"No {COSMIC}/ folder in {root.resolve()}: give the assets folder")
+    close_database()  # a second setup() replaces the first one's connections
+    try:
+        open_database(database_url)
+        apply_migrations()
+    except (peewee.PeeweeException, RuntimeError) as error:  # RuntimeError: unknown scheme
+        raise SetupError(f"Cannot open or migrate cosmobot's database: {error}") from None
+    library = AssetLibrary(root)
+    library.scan()
+    configure(library)
+    sendcounts.restart()
+    return library
+
+
+async def shutdown(timeout: float | None = 10) -> None:
+    """Finish the file_id writes still on their way (up to timeout s), then close the database."""
+    await filecache.settle(timeout)
+    await sendcounts.flush()
+    close_database()
+
+
 def configure(library: AssetLibrary | None) -> None:
     """Use library from now on, and forget state bound to an older event loop."""
     global _library, _prepare_slots
@@ -93,6 +135,11 @@ def library() -> AssetLibrary:
 def random_cosmic_key(exclude: str | None = None) -> str | None:
     """Return a random key among the cosmic images, or None if none are installed."""
     return library().random_cosmic_key(exclude)
+
+
+def image_caption(asset_key: str, language: str = "en") -> str:
+    """Return cosmobot's caption for an image: its title and the credit its licence may ask for."""
+    return texts.caption(library().metadata(asset_key), language)
 
 
 async def send_image(

@@ -13,7 +13,7 @@ from playhouse.db_url import connect
 
 from cosmobot import sender
 from cosmobot.images.assets import AssetLibrary
-from cosmobot.storage.database import apply_migrations, open_database
+from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
 
@@ -65,7 +65,7 @@ def empty_db(database_url: str) -> Iterator[peewee.Database]:
     """An open, empty database bound to the models' proxy."""
     db = open_database(database_url)
     yield db
-    db.close()
+    _close(db)
 
 
 @pytest.fixture
@@ -81,6 +81,13 @@ def memory_db() -> Iterator[peewee.Database]:
     db = open_database("sqlite:///:memory:")
     apply_migrations()
     yield db
+    _close(db)
+
+
+def _close(db: peewee.Database) -> None:
+    # Writes a test queued on the database thread and did not wait for (a shuffle bag's, say)
+    # finish first: an in-memory database shares one connection with that thread.
+    close_database()
     db.close()
 
 

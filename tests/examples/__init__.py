@@ -1,0 +1,1 @@
+"""Examples of using cosmobot from other code; the README quotes them."""
