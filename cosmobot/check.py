@@ -8,9 +8,9 @@ from pathlib import Path
 import peewee
 from loguru import logger
 
+from cosmobot.config import TOKEN, ConfigError, Settings, redact_url
 from cosmobot.images import photo
 from cosmobot.images.assets import AssetLibrary
-from cosmobot.config import TOKEN, ConfigError, Settings, redact_url
 from cosmobot.storage.database import (
     MigrationsMissing,
     close_database,

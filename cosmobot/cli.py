@@ -22,13 +22,13 @@ from cosmobot.config import (
     Settings,
     load_settings,
 )
+from cosmobot.logs import configure_logging
 from cosmobot.storage.database import (
     MigrationsMissing,
     apply_migrations,
     close_database,
     open_database,
 )
-from cosmobot.logs import configure_logging
 from cosmobot.warm_command import LogThroughBar
 
 

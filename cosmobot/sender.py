@@ -37,18 +37,17 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from cosmobot.bot import texts
-from cosmobot.images import photo
-
-from cosmobot.storage import filecache, sendcounts
-from cosmobot.images.assets import COSMIC, AssetLibrary
-from cosmobot.storage.database import apply_migrations, close_database, open_database
-from cosmobot.storage.models import ImageAsset
 from cosmobot.bot.retry import (
     MAX_RETRY_AFTER_SECONDS,
     is_unavailable,
     retry_after_seconds,
     with_retries,
 )
+from cosmobot.images import photo
+from cosmobot.images.assets import COSMIC, AssetLibrary
+from cosmobot.storage import filecache, sendcounts
+from cosmobot.storage.database import apply_migrations, close_database, open_database
+from cosmobot.storage.models import ImageAsset
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 

@@ -13,13 +13,11 @@ from telegram.request import HTTPXRequest
 from tqdm import tqdm
 
 from cosmobot import sender
-
 from cosmobot.bot import ratelimit
-
-from cosmobot.storage import filecache, sendcounts
-from cosmobot.images.assets import AssetLibrary
 from cosmobot.config import Settings
+from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule.warm import Outcome, WarmReport, warm_cache
+from cosmobot.storage import filecache, sendcounts
 
 # As the bot's own: an upload may take a while to write, and Telegram to take in.
 READ_TIMEOUT_SECONDS = 30

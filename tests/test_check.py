@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from cosmobot.images.assets import AssetLibrary
 from cosmobot.cli import ExitStatus, main
+from cosmobot.images.assets import AssetLibrary
 from tests.factories import TOKEN, make_assets, make_image
 
 

@@ -10,11 +10,10 @@ from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from cosmobot.bot import ratelimit
-
-from cosmobot.schedule import daily, localtime
 from cosmobot.bot.delivery import deliver_cosmic
-from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.schedule import daily, localtime
 from cosmobot.schedule.subscriptions import subscribe
+from cosmobot.storage.models import SeenImage, Subscription
 from tests.factories import TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

@@ -10,8 +10,8 @@ from loguru import logger
 
 from cosmobot.check import run_checks
 from cosmobot.config import ConfigError, Settings, load_settings, redact_url
-from cosmobot.storage.database import database_for, open_database
 from cosmobot.logs import configure_logging
+from cosmobot.storage.database import database_for, open_database
 from tests.factories import TOKEN
 
 PASSWORDS = ["p@ss", "p@ss@word", "pa/ss#w?rd", "a:b@c/d#e", "100%real"]

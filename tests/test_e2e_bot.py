@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import httpx
 import pytest
 
-import httpx
-
 from cosmobot import sender
-
 from cosmobot.bot import app
-
 from cosmobot.images import assets
-
 from cosmobot.schedule import jobs
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets

@@ -14,10 +14,9 @@ from telegram.error import Forbidden
 from telegram.request import HTTPXRequest
 
 from cosmobot import sender
-
+from cosmobot.bot.retry import MAX_ATTEMPTS
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset
-from cosmobot.bot.retry import MAX_ATTEMPTS
 from tests.factories import TOKEN
 
 pytestmark = pytest.mark.asyncio

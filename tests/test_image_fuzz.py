@@ -17,11 +17,10 @@ from PIL import Image
 from telegram import Bot
 
 from cosmobot import sender
-
-from cosmobot.images import assets, photo
-from cosmobot.images.assets import AssetLibrary
 from cosmobot.check import Report, check_images
 from cosmobot.config import Settings
+from cosmobot.images import assets, photo
+from cosmobot.images.assets import AssetLibrary
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import TOKEN, make_assets, make_image
 

@@ -13,12 +13,10 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
 from cosmobot import sender
-
+from cosmobot.bot.retry import MAX_ATTEMPTS
 from cosmobot.schedule import jobs
-
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset
-from cosmobot.bot.retry import MAX_ATTEMPTS
 from tests.factories import OTHER_TOKEN, TOKEN, make_image
 from tests.fakebotapi import FakeBotApi
 

@@ -8,11 +8,9 @@ from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from cosmobot import sender
-
 from cosmobot.bot import ratelimit
-
-from cosmobot.storage import database, shufflebag
 from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.storage import database, shufflebag
 from cosmobot.storage.models import SeenImage
 from cosmobot.storage.shufflebag import Bag
 from tests.factories import TOKEN, make_assets, make_image

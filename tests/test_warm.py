@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from cosmobot.schedule import jobs
 from cosmobot.cli import ExitStatus, main
+from cosmobot.schedule import jobs
 from tests.botrunner import REPO_ROOT, BotThread, bot_settings, photos, texts
 from tests.factories import TOKEN, make_assets, make_image
 

@@ -19,20 +19,17 @@ from telegram.ext import (
 )
 
 from cosmobot import sender
-
 from cosmobot.bot import daily_handlers, handlers
-
-from cosmobot.schedule import jobs
-
-from cosmobot.storage import filecache, sendcounts
-from cosmobot.images.assets import AssetLibrary
-from cosmobot.config import Settings
-from cosmobot.storage.database import close_database
 from cosmobot.bot.delivery import COSMIC_PATTERN
 from cosmobot.bot.polling import PollingRequest
 from cosmobot.bot.ratelimit import build_rate_limiter
 from cosmobot.bot.texts import ENGLISH, LANGUAGES, text
+from cosmobot.config import Settings
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
+from cosmobot.storage import filecache, sendcounts
+from cosmobot.storage.database import close_database
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")

@@ -9,13 +9,13 @@ from telegram import Bot, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from cosmobot.schedule import subscriptions
-from cosmobot.config import Settings
-from cosmobot.storage.database import in_db_thread
-from cosmobot.schedule.localtime import parse_zone
-from cosmobot.storage.models import utcnow
 from cosmobot.bot.retry import with_retries
 from cosmobot.bot.texts import language_of
+from cosmobot.config import Settings
+from cosmobot.schedule import subscriptions
+from cosmobot.schedule.localtime import parse_zone
+from cosmobot.storage.database import in_db_thread
+from cosmobot.storage.models import utcnow
 
 MANAGERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 

@@ -7,8 +7,8 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from loguru import logger
 import httpx
+from loguru import logger
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt

@@ -8,13 +8,11 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 
 from cosmobot import sender
-
+from cosmobot.bot.texts import text
 from cosmobot.schedule import daily
-
 from cosmobot.storage import filecache, sendcounts
 from cosmobot.storage.database import in_db_thread
 from cosmobot.storage.models import utcnow
-from cosmobot.bot.texts import text
 
 # A section of the reply: its title and its lines.
 Section = tuple[str, list[str]]

@@ -29,12 +29,11 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from cosmobot.bot import ratelimit
-
-from cosmobot.schedule import localtime
-from cosmobot.storage.database import database, in_db_thread
 from cosmobot.bot.delivery import deliver_cosmic
-from cosmobot.storage.models import Subscription, utcnow
+from cosmobot.schedule import localtime
 from cosmobot.schedule.subscriptions import move_chat, next_image_at
+from cosmobot.storage.database import database, in_db_thread
+from cosmobot.storage.models import Subscription, utcnow
 
 # Subscriptions read from the database at a time.
 BATCH_SIZE = 200

@@ -9,11 +9,9 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from cosmobot import sender
-
-from cosmobot.schedule import daily
-
-from cosmobot.storage import sendcounts
 from cosmobot.bot.retry import retry_after_seconds
+from cosmobot.schedule import daily
+from cosmobot.storage import sendcounts
 
 RESCAN_INTERVAL_SECONDS = 30
 RESCAN_JOB = "rescan-assets"

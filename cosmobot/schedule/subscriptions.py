@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from cosmobot.bot.texts import text
 from cosmobot.schedule import localtime
 from cosmobot.storage.database import database, in_db_thread
 from cosmobot.storage.models import SeenImage, Subscription, utcnow
-from cosmobot.bot.texts import text
 
 DEFAULT_TIME = dt.time(9, 0)
 # How a chat's next image is told: its local date and time, and the zone.

@@ -20,9 +20,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from cosmobot import sender
-
 from cosmobot.bot import ratelimit
-
 from cosmobot.storage import filecache
 
 

@@ -23,8 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.logs import configure_logging
+from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.storage.models import Subscription, utcnow
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import TOKEN, make_assets

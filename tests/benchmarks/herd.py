@@ -24,8 +24,8 @@ from telegram.request import HTTPXRequest
 
 from cosmobot import sender
 from cosmobot.images.assets import AssetLibrary
-from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.logs import configure_logging
+from cosmobot.storage.database import apply_migrations, open_database
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
 

@@ -23,8 +23,8 @@ from telegram import Bot
 
 from cosmobot import sender
 from cosmobot.images.assets import AssetLibrary
-from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.logs import configure_logging
+from cosmobot.storage.database import apply_migrations, open_database
 from tests.factories import TOKEN, make_image
 from tests.fakebotapi import FakeBotApi
 

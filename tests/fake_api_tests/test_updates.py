@@ -10,8 +10,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CommandHandler
 
-from tests.fakebotapi import FakeBotApi
 from tests.fake_api_tests.client import KEYBOARD, OTHER, TOKEN, make_bot, png
+from tests.fakebotapi import FakeBotApi
 
 pytestmark = pytest.mark.timeout(30)
 
