@@ -48,12 +48,8 @@ def run(settings: Settings) -> ExitStatus:
     logger.info("Starting cosmobot {}, Bot API at {}", __version__, settings.api_url)
     try:
         run_application(application)
-    except InvalidToken:
-        logger.error("Telegram rejected the bot token (token rejected): check {}", TOKEN)
-        return ExitStatus.CONFIG_ERROR
-    except NetworkError as error:
-        logger.error("Cannot reach the Bot API at {}: {}", settings.api_url, error)
-        return ExitStatus.ERROR
+    except (InvalidToken, NetworkError) as error:
+        return _telegram_failure(settings, error)
     return ExitStatus.OK
 
 
@@ -84,16 +80,21 @@ def warm(settings: Settings) -> ExitStatus:
     _prepare_database(settings)
     try:
         report = asyncio.run(warm_from_command_line(settings))
-    except InvalidToken:
-        logger.error("Telegram rejected the bot token (token rejected): check {}", TOKEN)
-        return ExitStatus.CONFIG_ERROR
-    except NetworkError as error:
-        logger.error("Cannot reach the Bot API at {}: {}", settings.api_url, error)
-        return ExitStatus.ERROR
+    except (InvalidToken, NetworkError) as error:
+        return _telegram_failure(settings, error)
     finally:
         close_database()
     print(report.summary())
     return ExitStatus.OK if report.complete else ExitStatus.ERROR
+
+
+def _telegram_failure(settings: Settings, error: InvalidToken | NetworkError) -> ExitStatus:
+    """Say in one line why Telegram could not be used, and return the exit status for it."""
+    if isinstance(error, InvalidToken):
+        logger.error("Telegram rejected the bot token (token rejected): check {}", TOKEN)
+        return ExitStatus.CONFIG_ERROR
+    logger.error("Cannot reach the Bot API at {}: {}", settings.api_url, error)
+    return ExitStatus.ERROR
 
 
 def _prepare_database(settings: Settings) -> list[str]:
