@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from loguru import logger
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
@@ -61,13 +61,21 @@ async def another(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a cosmic button press with the next image."""
     query = update.callback_query
     with _image_slot(context, update.effective_chat.id) as free:
+        if not free:
+            # Answered in the background: a chat pressing fast must not hold PTB's update
+            # slots, which other chats' updates wait for, while the answers go out.
+            notice = text(language_of(update.effective_user), "on_its_way")
+            context.application.create_task(_answer(query, notice), update=update)
+            return
         # Answer first: it stops the button's spinner while the image is on its way. A press
         # made while the bot was down is too old to answer, but still deserves its image.
-        notice = None if free else text(language_of(update.effective_user), "on_its_way")
-        with suppress(TelegramError):
-            await query.answer(notice)
-        if free:
-            await _send_cosmic(update, context)
+        await _answer(query)
+        await _send_cosmic(update, context)
+
+
+async def _answer(query: CallbackQuery, notice: str | None = None) -> None:
+    with suppress(TelegramError):
+        await query.answer(notice)
 
 
 @contextmanager
