@@ -4,4 +4,4 @@ To send cosmic images from a bot of your own, use cosmobot.sender: setup(databas
 assets_dir), then send_image() or send_random_cosmic(), and shutdown() when the bot stops.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
