@@ -28,21 +28,16 @@ from telegram import (
     Bot,
     ForceReply,
     InlineKeyboardMarkup,
-    InputFile,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import NetworkError, RetryAfter, TelegramError
 
 from cosmobot.bot import texts
-from cosmobot.bot.retry import (
-    MAX_RETRY_AFTER_SECONDS,
-    is_unavailable,
-    retry_after_seconds,
-    with_retries,
-)
+from cosmobot.bot.photosend import PhotoSend
+from cosmobot.bot.retry import MAX_RETRY_AFTER_SECONDS, is_unavailable, retry_after_seconds
 from cosmobot.images import photo
 from cosmobot.images.assets import COSMIC, AssetLibrary
 from cosmobot.storage import filecache, sendcounts
@@ -50,17 +45,6 @@ from cosmobot.storage.database import apply_migrations, close_database, open_dat
 from cosmobot.storage.models import ImageAsset
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
-
-# Telegram's answers to a file_id it no longer accepts (revoked, foreign, corrupted).
-STALE_FILE_ID_ERRORS = (
-    "wrong file identifier",
-    "wrong remote file identifier",
-    "file reference",
-    "wrong type of the web page content",
-    "failed to get http url content",
-)
-# Telegram's answers to an uploaded file it cannot use as a photo.
-REJECTED_IMAGE_ERRORS = ("image_process_failed", "photo_invalid_dimensions", "too big for a photo")
 
 _library: AssetLibrary | None = None
 # One lock per image: concurrent first sends of it make a single upload (single flight).
@@ -168,8 +152,9 @@ async def send_image(
     except OSError as error:
         library().discard(asset_key, f"cannot read it ({error})")
         return None
-    send = _Send(bot, chat_id, asset_key, fingerprint,
-                 {"caption": caption, "reply_markup": reply_markup, **options}, chat_action)
+    send = PhotoSend(bot, chat_id, asset_key, fingerprint,
+                     {"caption": caption, "reply_markup": reply_markup, **options},
+                     library(), _prepare, chat_action)
     rejected = None
     cached = await filecache.lookup(asset_key, bot.id, fingerprint)
     if cached is not None:
@@ -212,7 +197,7 @@ async def send_random_cosmic(
     return await send_image(bot, chat_id, key, caption, reply_markup, **options)
 
 
-async def _send_new(send: _Send, path: Path, rejected: str | None) -> Message | None:
+async def _send_new(send: PhotoSend, path: Path, rejected: str | None) -> Message | None:
     """Upload the image once for everyone, then send by its new file_id if someone else did."""
     if send.chat_action:
         _in_background(_show_uploading(send.bot, send.chat_id))
@@ -238,7 +223,7 @@ async def _send_new(send: _Send, path: Path, rejected: str | None) -> Message | 
 
 
 async def _upload_or_find(
-    send: _Send, path: Path, rejected: str | None
+    send: PhotoSend, path: Path, rejected: str | None
 ) -> Message | ImageAsset | None:
     """Under the image's lock: the row someone else just cached, or our own upload's message."""
     queued_at = time.monotonic()
@@ -286,60 +271,3 @@ async def _prepare(path: Path) -> bytes:
     async with _prepare_slots:
         # Off the event loop: a full decode, and maybe a re-encode, takes a while.
         return await asyncio.to_thread(photo.prepare_upload, path)
-
-
-class _Send:
-    """One send of one image to one chat, by file_id or by upload."""
-
-    def __init__(self, bot: Bot, chat_id: int, key: str, fingerprint: str,
-                 options: dict[str, Any], chat_action: bool = True) -> None:
-        self.bot, self.chat_id, self.key, self.fingerprint = bot, chat_id, key, fingerprint
-        self.options, self.chat_action = options, chat_action
-
-    async def by_file_id(self, row: ImageAsset) -> Message | None:
-        """Send by the cached file_id; None (and the row dropped) if Telegram rejects it."""
-        try:
-            message = await with_retries(
-                lambda: self.bot.send_photo(self.chat_id, row.file_id, **self.options)
-            )
-        except BadRequest as error:
-            if not _has_marker(error, STALE_FILE_ID_ERRORS):
-                raise
-            logger.warning("Telegram rejected the cached file_id for {}: {}", self.key, error)
-            filecache.forget(self.key, row.file_id)
-            return None
-        logger.info("Cache hit: {} sent to {} by file_id", self.key, self.chat_id)
-        sendcounts.count(sendcounts.FILE_ID_SENDS)
-        return message
-
-    async def upload(self, path: Path) -> Message | None:
-        """Upload the file and remember its file_id; None if the file is no usable image."""
-        logger.info("Cache miss: uploading {} for {}", self.key, self.chat_id)
-        try:
-            upload = InputFile(await _prepare(path), filename=path.name)
-        except OSError as error:
-            library().discard(self.key, f"not a valid image ({error})")
-            return None
-        try:
-            # A 429 is waited out by the caller, after it let go of the image's lock.
-            message = await with_retries(
-                lambda: self.bot.send_photo(self.chat_id, upload, **self.options),
-                wait_out_floods=False,
-            )
-        except BadRequest as error:
-            if not _has_marker(error, REJECTED_IMAGE_ERRORS):
-                raise
-            library().discard(self.key, f"Telegram refused it as a photo ({error})")
-            return None
-        sendcounts.count(sendcounts.UPLOADS)
-        largest = message.photo[-1]
-        filecache.remember(
-            self.key, largest.file_id, largest.file_unique_id, self.bot.id, self.fingerprint
-        )
-        logger.info("Cached file_id for {}", self.key)
-        return message
-
-
-def _has_marker(error: BadRequest, markers: tuple[str, ...]) -> bool:
-    text = error.message.lower()
-    return any(marker in text for marker in markers)
