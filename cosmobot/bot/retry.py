@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import httpx
 from loguru import logger
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -39,6 +39,13 @@ def is_transient(error: BaseException) -> bool:
 def is_unavailable(error: BaseException) -> bool:
     """Whether the error means Telegram could not be reached or did not answer in time."""
     return isinstance(error, (RetryAfter, TimedOut)) or is_transient(error)
+
+
+def chat_is_gone(error: BaseException) -> bool:
+    """Whether Telegram refused a send because the bot can no longer write to the chat."""
+    # 403: blocked by the user, kicked from the group, the user or group deactivated.
+    return isinstance(error, Forbidden) or (
+        isinstance(error, BadRequest) and "chat not found" in error.message.lower())
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from loguru import logger
 from peewee import fn
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.error import ChatMigrated, TelegramError
 
 from cosmobot.bot import ratelimit
 from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.bot.retry import chat_is_gone
 from cosmobot.schedule import localtime
 from cosmobot.schedule.subscriptions import move_chat, next_image_at
 from cosmobot.storage.database import database, in_db_thread
@@ -76,13 +77,6 @@ class RoundReport:
     def __str__(self) -> str:
         return (f"{self.delivered} delivered, {self.deactivated} deactivated, "
                 f"{self.failed} failed, {self.skipped} skipped, {self.still_due} still due")
-
-
-def chat_is_gone(error: TelegramError) -> bool:
-    """Whether Telegram refused a send because the bot can no longer write to the chat."""
-    # 403: blocked by the user, kicked from the group, the user or group deactivated.
-    return isinstance(error, Forbidden) or (
-        isinstance(error, BadRequest) and "chat not found" in error.message.lower())
 
 
 async def deliver_due(bot: Bot, now: dt.datetime,

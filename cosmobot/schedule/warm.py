@@ -17,10 +17,11 @@ from enum import StrEnum
 
 from loguru import logger
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 
 from cosmobot import sender
 from cosmobot.bot import ratelimit
+from cosmobot.bot.retry import chat_is_gone
 from cosmobot.storage import filecache
 
 
@@ -85,12 +86,9 @@ async def _warm_one(bot: Bot, chat_id: int, key: str) -> Outcome:
         message = await sender.send_image(
             bot, chat_id, key, caption=key, chat_action=False, **ratelimit.bulk_options(bot)
         )
-    except (Forbidden, BadRequest) as error:
-        if isinstance(error, Forbidden) or "chat not found" in error.message.lower():
-            raise CacheChatUnusable(error) from error
-        logger.warning("Could not upload {} to the cache chat: {}", key, error)
-        return Outcome.FAILED
     except TelegramError as error:
+        if chat_is_gone(error):
+            raise CacheChatUnusable(error) from error
         logger.warning("Could not upload {} to the cache chat: {}", key, error)
         return Outcome.FAILED
     # None: the file turned out unusable, and the library dropped it with a warning.
