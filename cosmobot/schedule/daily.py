@@ -221,17 +221,22 @@ def claim(subscription_id: int, now: dt.datetime) -> bool:
 
 
 def finish_day(subscription_id: int, now: dt.datetime, done_today: bool) -> None:
-    """Schedule the chat's next image; done_today: it had today's (or gave up on it)."""
+    """Schedule the chat's next image; done_today: it had today's."""
     row = Subscription.get_or_none(Subscription.id == subscription_id)
     if row is None:
         return
-    today = localtime.local_date(now, row.zone)
-    done_on = today if done_today else row.delivered_on
+    done_on = localtime.local_date(now, row.zone) if done_today else row.delivered_on
+    _schedule_next(row, now, skip_through=done_on, delivered_on=done_on)
+
+
+def _schedule_next(row: Subscription, now: dt.datetime, skip_through: dt.date | None,
+                   delivered_on: dt.date | None) -> None:
+    """Set the chat's next image to its time after now, on a day after skip_through."""
     at = localtime.parse_time(row.local_time)  # as it is now: /daily may have changed it
     Subscription.update(
-        next_at=next_image_at(at, row.zone, now, done_on), delivered_on=done_on, attempts=0,
-        sending_since=None, updated_at=utcnow(),
-    ).where(Subscription.id == subscription_id).execute()
+        next_at=next_image_at(at, row.zone, now, skip_through), delivered_on=delivered_on,
+        attempts=0, sending_since=None, updated_at=utcnow(),
+    ).where(Subscription.id == row.id).execute()
 
 
 def record_failure(subscription_id: int, now: dt.datetime) -> int:
@@ -242,9 +247,9 @@ def record_failure(subscription_id: int, now: dt.datetime) -> int:
             return MAX_ATTEMPTS
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            finish_day(subscription_id, now, done_today=True)
-            Subscription.update(delivered_on=row.delivered_on).where(
-                Subscription.id == subscription_id).execute()
+            # Today is given up on: the next try is tomorrow, and nothing was delivered.
+            today = localtime.local_date(now, row.zone)
+            _schedule_next(row, now, skip_through=today, delivered_on=row.delivered_on)
             return attempts
         Subscription.update(attempts=attempts, next_at=now + RETRY_DELAY, sending_since=None,
                             updated_at=utcnow()).where(Subscription.id == subscription_id).execute()
@@ -263,8 +268,4 @@ def settle_interrupted(now: dt.datetime) -> None:
         logger.warning("The daily image to chat {} was on its way when the bot was killed; "
                        "counted as delivered", row.chat_id)
         done_on = localtime.local_date(row.sending_since, row.zone)
-        at = localtime.parse_time(row.local_time)
-        Subscription.update(
-            next_at=next_image_at(at, row.zone, now, done_on), delivered_on=done_on,
-            attempts=0, sending_since=None, updated_at=utcnow(),
-        ).where(Subscription.id == row.id).execute()
+        _schedule_next(row, now, skip_through=done_on, delivered_on=done_on)
