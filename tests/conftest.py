@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from loguru import logger
 from playhouse.db_url import connect
 
-from cosmobot import sender
+from cosmobot import clock, sender
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.factories import TOKEN, make_assets
@@ -38,6 +39,14 @@ def _empty_postgres(url: str) -> None:
     db = connect(url)
     _drop_all(db)
     db.close()
+
+
+@pytest.fixture(autouse=True)
+def _real_time() -> Iterator[None]:
+    """Every test starts and ends with cosmobot's clock on the system's time."""
+    clock.set_offset(dt.timedelta(0))
+    yield
+    clock.set_offset(dt.timedelta(0))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 
-from cosmobot.schedule import daily, jobs
-from cosmobot.storage.models import Subscription, utcnow
+from cosmobot import clock
+from cosmobot.clock import utcnow
+from cosmobot.schedule import jobs
+from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 
@@ -126,12 +128,11 @@ def test_help_lists_the_daily_commands(bot, fake_api):
 
 def test_the_daily_image_comes_with_nobody_writing(settings, fake_api, monkeypatch):
     monkeypatch.setattr(jobs, "DAILY_INTERVAL_SECONDS", 0.2)
-    # Time of day has minutes only: the bot's round clock is set so that the next minute
-    # starts three seconds from now.
+    # Time of day has minutes only: the bot's clock (one clock for /daily and the round) is
+    # set so that the next minute starts three seconds from now.
     real_now = utcnow()
     next_minute = real_now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    shift = next_minute - (real_now + dt.timedelta(seconds=3))
-    monkeypatch.setattr(daily, "utcnow", lambda: utcnow() + shift)
+    clock.set_offset(next_minute - (real_now + dt.timedelta(seconds=3)))
     with BotThread(settings, fake_api):
         ask(fake_api, ALICE, f"/daily {next_minute:%H:%M}")
         subscribed_at = len(fake_api.calls())

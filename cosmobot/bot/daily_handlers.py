@@ -15,7 +15,7 @@ from cosmobot.config import Settings
 from cosmobot.schedule import subscriptions
 from cosmobot.schedule.localtime import parse_zone
 from cosmobot.storage.database import in_db_thread
-from cosmobot.storage.models import utcnow
+from cosmobot.clock import utcnow
 
 MANAGERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 

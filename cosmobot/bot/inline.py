@@ -7,7 +7,6 @@ show up in later answers.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import random
 
@@ -17,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 
 from cosmobot import sender
 from cosmobot.bot.texts import caption, text
+from cosmobot.clock import utcnow
 from cosmobot.images import search
 from cosmobot.schedule.warm import BackgroundWarmer
 from cosmobot.storage import filecache
@@ -65,7 +65,7 @@ async def answer_inline(bot: Bot, query_id: str, user_id: int, query: str, offse
 def _daily_pick(user_id: int) -> list[str]:
     """Every image, in an order of this user's and today's: paging stays stable all day."""
     keys = sender.library().cosmic_keys
-    random.Random(f"{user_id}:{datetime.date.today().isoformat()}").shuffle(keys)
+    random.Random(f"{user_id}:{utcnow().date().isoformat()}").shuffle(keys)
     return keys
 
 

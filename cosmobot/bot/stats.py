@@ -12,7 +12,7 @@ from cosmobot.bot.texts import text
 from cosmobot.schedule import daily
 from cosmobot.storage import filecache, sendcounts
 from cosmobot.storage.database import in_db_thread
-from cosmobot.storage.models import utcnow
+from cosmobot.clock import utcnow
 
 # A section of the reply: its title and its lines.
 Section = tuple[str, list[str]]

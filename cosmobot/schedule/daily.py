@@ -34,7 +34,8 @@ from cosmobot.bot.retry import chat_is_gone
 from cosmobot.schedule import localtime
 from cosmobot.schedule.subscriptions import move_chat, next_image_at
 from cosmobot.storage.database import database, in_db_thread
-from cosmobot.storage.models import Subscription, utcnow
+from cosmobot.clock import utcnow
+from cosmobot.storage.models import Subscription
 
 # Subscriptions read from the database at a time.
 BATCH_SIZE = 200

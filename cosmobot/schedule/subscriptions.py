@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from cosmobot.bot.texts import text
 from cosmobot.schedule import localtime
 from cosmobot.storage.database import database, in_db_thread
-from cosmobot.storage.models import SeenImage, Subscription, utcnow
+from cosmobot.clock import utcnow
+from cosmobot.storage.models import SeenImage, Subscription
 
 DEFAULT_TIME = dt.time(9, 0)
 # How a chat's next image is told: its local date and time, and the zone.

@@ -14,7 +14,8 @@ import peewee
 from loguru import logger
 
 from cosmobot.storage.database import in_db_thread
-from cosmobot.storage.models import ImageAsset, utcnow
+from cosmobot.clock import utcnow
+from cosmobot.storage.models import ImageAsset
 
 WRITE_ATTEMPTS = 5
 WRITE_BACKOFF_SECONDS = 1.0

@@ -6,12 +6,8 @@ import datetime as dt
 
 import peewee
 
+from cosmobot.clock import utcnow
 from cosmobot.storage.database import database
-
-
-def utcnow() -> dt.datetime:
-    """Return the current UTC time as a naive datetime, as both databases store it."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class BaseModel(peewee.Model):

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from cosmobot.logs import configure_logging
 from cosmobot.storage.database import apply_migrations, open_database
-from cosmobot.storage.models import Subscription, utcnow
+from cosmobot.clock import utcnow
+from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
