@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import peewee
@@ -573,17 +574,62 @@ async def test_a_failed_send_that_cannot_be_recorded_never_counts_as_delivered(
         memory_db, library, bot, fake_api, monkeypatch, log_lines):
     monkeypatch.setattr(outcomes, "RECORD_DELAYS", (0.01,))
     record_failure = daybook.record_failure
-    monkeypatch.setattr(daybook, "record_failure", refusing(record_failure, 2))
+    # Refused twice in the round, and once more at the start of the next one.
+    monkeypatch.setattr(daybook, "record_failure", refusing(record_failure, 3))
     subscribed(1)
     fake_api.fail_next("sendPhoto", status=400,
                        description="Bad Request: not enough rights to send photos")
     await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert outcomes.unrecorded() == {row(1).id}
-    assert row(1).sending_owner == daybook.OWNER  # still marked, by this live process
     assert any("kept to record at the next round" in line for line in log_lines)
-    await daily.deliver_due(bot, DAY.replace(hour=9, minute=1, second=20))  # recorded first
+    await daily.deliver_due(bot, DAY.replace(hour=9, minute=1, second=20))
+    assert outcomes.unrecorded() == {row(1).id}
+    # Still marked, by this live process: not a send a killed process left, not delivered.
+    assert (row(1).sending_owner, row(1).delivered_on) == (daybook.OWNER, None)
+    await daily.deliver_due(bot, DAY.replace(hour=9, minute=1, second=40))  # recorded first
     assert not outcomes.unrecorded()
     assert (row(1).delivered_on, row(1).attempts, row(1).sending_since) == (None, 1, None)
     assert photo_count(fake_api, 1) == 0
     await daily.deliver_due(bot, DAY.replace(hour=9, minute=4))  # its retry
     assert photo_count(fake_api, 1) == 1
+
+
+async def test_a_zone_changed_while_the_image_is_on_its_way_counts_in_the_new_zone(
+        memory_db, library, bot, fake_api, monkeypatch):
+    subscribed(1, dt.time(7, 0), zone="Asia/Tokyo")
+    claim = daybook.claim
+    sent_at = dt.datetime(2026, 6, 1, 22, 1)  # 07:01 on 2 June in Tokyo, 15:01 on 1 June in LA
+
+    def claim_then_move_west(*args, **kwargs):
+        claimed = claim(*args, **kwargs)
+        subscribed(1, dt.time(7, 0), zone="America/Los_Angeles", since=sent_at)
+        return claimed
+
+    monkeypatch.setattr(daybook, "claim", claim_then_move_west)
+    await daily.deliver_due(bot, sent_at)
+    # It arrived on 1 June in Los Angeles: 2 June there still gets its image, at 07:00.
+    assert row(1).delivered_on == dt.date(2026, 6, 1)
+    assert row(1).next_at == dt.datetime(2026, 6, 2, 14, 0)
+
+
+async def test_a_mark_left_on_a_row_that_cannot_be_read_sets_it_aside(memory_db, library, bot,
+                                                                      fake_api):
+    subscribed(1)
+    unreadable_row(2, sending_since=DAY.replace(hour=8), sending_owner=DEAD_PROCESS)
+    report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
+    assert report.delivered == 1 and row(2).set_aside.startswith("unknown time zone")
+    assert row(2).sending_since is None
+
+
+async def test_rounds_at_once_in_one_process_take_no_send_for_a_killed_one(
+        memory_db, library, bot, fake_api, log_lines):
+    for chat_id in range(1, 11):
+        subscribed(chat_id)
+    fake_api.latency = 0.3
+    now = DAY.replace(hour=9, minute=1)
+    first = asyncio.create_task(daily.deliver_due(bot, now))
+    await fake_api.await_until(lambda: fake_api.calls("sendPhoto"))  # sends are in flight
+    await daily.deliver_due(bot, now + dt.timedelta(seconds=1))
+    await first
+    assert not [line for line in log_lines if "was killed" in line]
+    assert [photo_count(fake_api, chat_id) for chat_id in range(1, 11)] == [1] * 10
