@@ -10,6 +10,7 @@ import pytest
 from cosmobot import clock
 from cosmobot.clock import utcnow
 from cosmobot.schedule import jobs
+from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
@@ -141,3 +142,26 @@ def test_the_daily_image_comes_with_nobody_writing(settings, fake_api, monkeypat
     pushed_after = [c for c in fake_api.calls()[subscribed_at:] if c.method == "sendMessage"]
     assert pushed_after == []  # the image came alone, not as an answer to anything
     assert subscription(ALICE).delivered_on == next_minute.date()
+
+
+def test_a_round_longer_than_the_interval_goes_on_quietly(settings, fake_api, monkeypatch,
+                                                          caplog):
+    monkeypatch.setattr(jobs, "DAILY_INTERVAL_SECONDS", 0.2)
+    noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    clock.set_offset(noon - utcnow())
+    chats = range(5000, 5060)
+    open_database(settings.database_url)
+    apply_migrations()
+    Subscription.insert_many([
+        {"chat_id": chat_id, "chat_type": "private", "language": "en", "local_time": "11:59",
+         "zone": "UTC", "next_at": noon - dt.timedelta(minutes=1)} for chat_id in chats
+    ]).execute()
+    close_database()
+    fake_api.latency = 0.5  # two rounds' worth of ticks and more before the round is done
+    with BotThread(settings, fake_api):
+        fake_api.wait_until(lambda: all(photos(fake_api, chat_id) for chat_id in chats),
+                            timeout=60)
+        sends = len(fake_api.calls("sendPhoto"))
+    assert sends == len(chats)  # one image each
+    skipped = [r.getMessage() for r in caplog.records if "maximum number" in r.getMessage()]
+    assert skipped == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import make_assets
 
@@ -76,3 +77,15 @@ def test_a_command_in_a_group_is_answered_as_a_reply(bot, fake_api):
     update = fake_api.push_text(GROUP, "/help", user_id=ALICE)
     reply = fake_api.wait_until(lambda: sent(fake_api, GROUP, "text"))[0]
     assert reply["reply_to_message"]["message_id"] == update["message"]["message_id"]
+
+
+def test_an_anonymous_administrator_may_change_the_groups_daily_image(bot, fake_api):
+    # Telegram shows an anonymous administrator's message as sent by the group itself.
+    fake_api.push_anonymous_admin_text(GROUP, "/daily 07:15")
+    reply = fake_api.wait_until(lambda: sent(fake_api, GROUP, "text"))[0]
+    assert reply["text"].startswith("Subscribed: a cosmic image every day at 07:15 (UTC).")
+    row = Subscription.get(Subscription.chat_id == GROUP)
+    assert (row.local_time, row.active) == ("07:15", True)
+    fake_api.push_anonymous_admin_text(GROUP, "/stop")
+    fake_api.wait_until(lambda: sent(fake_api, GROUP, "text")[1:])
+    assert not Subscription.get(Subscription.chat_id == GROUP).active

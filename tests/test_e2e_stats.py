@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 import pytest
 
+from cosmobot import clock
+from cosmobot.clock import utcnow
+from cosmobot.schedule import jobs
+from cosmobot.storage.database import apply_migrations, close_database, open_database
+from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 
@@ -73,6 +79,42 @@ def test_stats_count_the_subscribers_and_the_next_round(settings, fake_api):
         ask(fake_api, 1002, "/daily 23:59")
         ask(fake_api, 1002, "/stop")
         daily = sections(ask(fake_api, ADMIN, "/stats"))[3]
-    assert daily[:2] == ["Daily image", "• subscribers: 1 active, 1 inactive"]
-    assert daily[2].startswith("• today: 0 delivered, ")
-    assert re.fullmatch(r"• next round: \d\d:\d\d:\d\d UTC", daily[3])
+    assert daily[:3] == ["Daily image", "• subscribers: 1 active, 1 inactive",
+                         "• set aside (time or time zone unreadable): 0"]
+    assert daily[3].startswith("• today: 0 delivered, ")
+    assert re.fullmatch(r"• next round: \d\d:\d\d:\d\d UTC", daily[4])
+
+
+def test_stats_put_each_count_in_its_place(settings, fake_api, monkeypatch):
+    monkeypatch.setattr(jobs, "DAILY_FIRST_SECONDS", 3600.0)  # no round: the rows stay as made
+    noon = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    clock.set_offset(noon - utcnow())
+    settings = dataclasses.replace(settings, assets_dir=make_assets(
+        settings.assets_dir.parent / "three", ("a.jpg", "b.jpg", "c.jpg")))
+    subscriptions = (  # (chat, active, delivered_on, next_at, set_aside)
+        [(chat, True, noon.date(), noon + dt.timedelta(days=1), None) for chat in (1, 2, 3)]
+        + [(4, True, None, noon - dt.timedelta(hours=1), None),
+           (5, True, None, noon - dt.timedelta(hours=2), "unknown time zone: 'Mars/Olympus'"),
+           (6, True, None, noon + dt.timedelta(hours=1), None)]
+        + [(chat, False, None, noon - dt.timedelta(hours=1), None) for chat in (7, 8)])
+    make_subscriptions(settings, subscriptions)
+    with BotThread(settings, fake_api):
+        fake_api.push_text(ADMIN, "/cosmic")
+        fake_api.wait_until(lambda: photos(fake_api, ADMIN))
+        reply = sections(ask(fake_api, ADMIN, "/stats"))
+    assert reply[1] == ["Images", "• installed: 3", "• with a valid cached file_id: 1 of 3"]
+    assert reply[3][:4] == [
+        "Daily image", "• subscribers: 6 active, 2 inactive",
+        "• set aside (time or time zone unreadable): 1",
+        "• today: 3 delivered, 1 due, 0 failed tries",
+    ]
+
+
+def make_subscriptions(settings, rows) -> None:
+    open_database(settings.database_url)
+    apply_migrations()
+    for chat, active, delivered_on, next_at, set_aside in rows:
+        Subscription.create(chat_id=chat, chat_type="private", language="en",
+                            local_time=f"{next_at:%H:%M}", zone="UTC", active=active,
+                            delivered_on=delivered_on, next_at=next_at, set_aside=set_aside)
+    close_database()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from importlib import resources
 
 import pytest
 
+from cosmobot.schedule import localtime
 from cosmobot.schedule.localtime import local_date, next_local, parse_time, parse_zone, to_local
 
 
@@ -27,6 +30,7 @@ def test_anything_else_is_not_a_time(given):
     ("Europe/Moscow", "Europe/Moscow"), ("America/New_York", "America/New_York"),
     ("+3", "+03:00"), ("+05:30", "+05:30"), ("+0530", "+05:30"), ("-4", "-04:00"),
     ("UTC+3", "+03:00"), ("UTC", "UTC"), ("utc", "UTC"), ("+0", "UTC"), ("+14", "+14:00"),
+    ("+05:59", "+05:59"), ("US/Eastern", "US/Eastern"),
 ])
 def test_zones_are_read_and_normalised(given, expected):
     assert parse_zone(given) == expected
@@ -34,7 +38,7 @@ def test_zones_are_read_and_normalised(given, expected):
 
 @pytest.mark.parametrize("given", [
     "tomorrow", "Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime", "+15", "-13",
-    "+05:75", "Europe/", "",
+    "+05:75", "+05:60", "-03:60", "Europe/", "", "zone.tab", "tzdata.zi", "Etc", "__init__",
 ])
 def test_unknown_zones_are_refused(given):
     with pytest.raises(ValueError):
@@ -83,3 +87,41 @@ def test_local_date_follows_the_zone():
     assert local_date(instant, "UTC") == dt.date(2026, 6, 1)
     assert local_date(instant, "Asia/Tokyo") == dt.date(2026, 6, 2)
     assert local_date(dt.datetime(2026, 6, 1, 2, 0), "-04:00") == dt.date(2026, 5, 31)
+
+
+def test_a_chat_west_of_utc_gets_this_evenings_time_not_tomorrows():
+    # 20:00 on 1 June in UTC-5 is already 2 June in UTC.
+    evening = dt.datetime(2026, 6, 2, 1, 0)
+    assert next_local(dt.time(21, 0), "-05:00", evening) == dt.datetime(2026, 6, 2, 2, 0)
+    assert next_local(dt.time(21, 0), "America/Chicago", evening) == dt.datetime(2026, 6, 2, 2, 0)
+    assert next_local(dt.time(19, 0), "-05:00", evening) == dt.datetime(2026, 6, 3, 0, 0)
+
+
+@pytest.fixture
+def host_zones(tmp_path):
+    """A host whose zone files are wrong (Berlin holds UTC's rules) and lack US/Eastern."""
+    utc_rules = resources.files(localtime.TZDATA_PACKAGE).joinpath("UTC").read_bytes()
+    (tmp_path / "Europe").mkdir()
+    (tmp_path / "Europe" / "Berlin").write_bytes(utc_rules)
+    zoneinfo.reset_tzpath([str(tmp_path)])
+    zoneinfo.ZoneInfo.clear_cache()
+    yield
+    zoneinfo.reset_tzpath()
+    zoneinfo.ZoneInfo.clear_cache()
+
+
+def test_zones_come_from_the_tzdata_package_not_the_host(host_zones):
+    assert zoneinfo.ZoneInfo("Europe/Berlin").utcoffset(dt.datetime(2026, 7, 1)) == dt.timedelta(0)
+    summer = dt.datetime(2026, 7, 1, 12, 0)
+    assert to_local(summer, "Europe/Berlin").utcoffset() == dt.timedelta(hours=2)
+    assert parse_zone("US/Eastern") == "US/Eastern"  # a legacy name some hosts drop
+    assert to_local(summer, "US/Eastern").utcoffset() == dt.timedelta(hours=-4)
+
+
+@pytest.mark.parametrize(("local_time", "zone", "unreadable"), [
+    ("09:00", "Europe/Berlin", False), ("09:00", "+05:30", False), ("09:00", "UTC", False),
+    ("09:00", "Mars/Olympus_Mons", True), ("09:00", "+05:75", True), ("9am", "UTC", True),
+    ("09:00", "../../etc/localtime", True),
+])
+def test_a_stored_time_or_zone_that_cannot_be_read_is_told_apart(local_time, zone, unreadable):
+    assert bool(localtime.unreadable(local_time, zone)) is unreadable

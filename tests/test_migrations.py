@@ -1,6 +1,7 @@
 """Migrations apply on an empty database, match the models, and roll back."""
 
 import ast
+import datetime as dt
 
 from peewee_migrate.auto import diff_many
 
@@ -11,11 +12,13 @@ MIGRATIONS = [
     "001_add_image_assets_table",
     "002_add_subscriptions",
     "003_add_seen_images_and_send_counts",
+    "004_add_daily_round_bookkeeping",
 ]
 MODELS = [ImageAsset, Subscription, SeenImage, SendCount]
 TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts"]
 # The tables each migration adds, in order.
-ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"]]
+ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], []]
+BOOKKEEPING = {"delivered_at", "sending_owner", "sending_day", "set_aside"}
 
 
 def test_migrations_apply_on_an_empty_database(empty_db):
@@ -95,3 +98,45 @@ def test_migrations_do_not_import_the_application_models():
             for alias in node.names
         ]
         assert not [name for name in imported if name and name.startswith("cosmobot")], path
+
+
+def columns(db, table: str) -> set[str]:
+    return {column.name for column in db.get_columns(table)}
+
+
+def test_rolling_back_the_bookkeeping_keeps_the_subscriptions(empty_db):
+    apply_migrations()
+    empty_db.execute_sql(
+        "INSERT INTO subscriptions (chat_id, chat_type, language, local_time, zone, next_at, "
+        "set_aside) VALUES (7, 'private', 'en', '09:00', 'UTC', '2026-01-01 09:00:00', 'why')")
+    migration_router().rollback()
+    assert not BOOKKEEPING & columns(empty_db, "subscriptions")
+    assert empty_db.execute_sql("SELECT chat_id, zone FROM subscriptions").fetchall() == [
+        (7, "UTC")]
+    assert apply_migrations() == MIGRATIONS[-1:]
+    assert BOOKKEEPING <= columns(empty_db, "subscriptions")
+
+
+def test_subscriptions_of_an_older_schema_learn_when_their_image_went_out(empty_db):
+    migration_router().run("003_add_seen_images_and_send_counts")
+    rows = [  # chat, time, zone, delivered_on
+        (1, "07:00", "Asia/Tokyo", "2026-06-02"),  # 07:00 in Tokyo is 22:00 UTC the day before
+        (2, "09:30", "-04:00", "2026-06-01"),
+        (3, "09:30", "America/Los_Angeles", "2026-06-01"),
+        (4, "09:30", "Mars/Olympus_Mons", "2026-06-01"),  # unreadable: left for the round
+        (5, "09:30", "UTC", None),  # never had an image
+    ]
+    for chat, local_time, zone, delivered_on in rows:
+        empty_db.execute_sql(
+            "INSERT INTO subscriptions (chat_id, chat_type, language, local_time, zone, next_at, "
+            "delivered_on, sending_since) VALUES (?, 'private', 'en', ?, ?, "
+            "'2026-06-02 09:30:00', ?, NULL)".replace("?", empty_db.param),
+            (chat, local_time, zone, delivered_on))
+    assert apply_migrations() == MIGRATIONS[-1:]
+    migrated = {row.chat_id: row for row in Subscription.select()}
+    assert {chat: row.delivered_at for chat, row in migrated.items()} == {
+        1: dt.datetime(2026, 6, 1, 22, 0), 2: dt.datetime(2026, 6, 1, 13, 30),
+        3: dt.datetime(2026, 6, 1, 16, 30), 4: None, 5: None,
+    }
+    assert migrated[1].delivered_on == dt.date(2026, 6, 2)
+    assert all(row.set_aside is None and row.sending_owner is None for row in migrated.values())

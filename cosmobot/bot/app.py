@@ -155,6 +155,7 @@ async def post_init(application: Application) -> None:
         interval=jobs.DAILY_INTERVAL_SECONDS,
         first=jobs.DAILY_FIRST_SECONDS,
         name=jobs.DAILY_JOB,
+        job_kwargs=jobs.DAILY_JOB_KWARGS,
     )
 
 

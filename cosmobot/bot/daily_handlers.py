@@ -11,11 +11,11 @@ from telegram.ext import ContextTypes
 
 from cosmobot.bot.retry import with_retries
 from cosmobot.bot.texts import language_of
+from cosmobot.clock import utcnow
 from cosmobot.config import Settings
 from cosmobot.schedule import subscriptions
 from cosmobot.schedule.localtime import parse_zone
 from cosmobot.storage.database import in_db_thread
-from cosmobot.clock import utcnow
 
 MANAGERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 

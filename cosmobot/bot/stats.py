@@ -9,10 +9,10 @@ from telegram import Bot
 
 from cosmobot import sender
 from cosmobot.bot.texts import text
+from cosmobot.clock import utcnow
 from cosmobot.schedule import daily
 from cosmobot.storage import filecache, sendcounts
 from cosmobot.storage.database import in_db_thread
-from cosmobot.clock import utcnow
 
 # A section of the reply: its title and its lines.
 Section = tuple[str, list[str]]
@@ -47,6 +47,7 @@ async def subscriptions_section(bot: Bot, language: str) -> Section:
     next_round = when.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC") if when else "—"
     return text(language, "stats_daily"), [
         text(language, "stats_subscribers", active=figures.active, inactive=figures.inactive),
+        text(language, "stats_set_aside", count=figures.set_aside),
         text(language, "stats_today", done=figures.done, due=figures.due,
              failed=figures.failed),
         text(language, "stats_next_round", at=next_round),

@@ -62,6 +62,11 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "daily_stopped": "Done: no more daily images here. /daily subscribes again.",
         "admins_only": "Only this group's administrators can change its daily image.",
+        "daily_set_aside": (
+            "This chat's daily image is paused: its time ({time}) or time zone ({zone}) can no "
+            "longer be read. Send /daily with the time and a time zone again, for example "
+            "/daily 09:00 Europe/Berlin."
+        ),
         "stats_title": "Cosmobot statistics",
         "stats_images": "Images",
         "stats_installed": "installed: {count}",
@@ -71,6 +76,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats_uploads": "uploaded: {since_start} since start, {total} in total",
         "stats_daily": "Daily image",
         "stats_subscribers": "subscribers: {active} active, {inactive} inactive",
+        "stats_set_aside": "set aside (time or time zone unreadable): {count}",
         "stats_today": "today: {done} delivered, {due} due, {failed} failed tries",
         "stats_next_round": "next round: {at}",
         "no_match": "No image is called “{query}”. Try, for example: {titles}.",
@@ -129,6 +135,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "daily_stopped": "Готово: ежедневных изображений здесь больше не будет. "
                          "/daily подпишет снова.",
         "admins_only": "Менять ежедневное изображение группы могут только её администраторы.",
+        "daily_set_aside": (
+            "Ежедневное изображение этого чата приостановлено: его время ({time}) или часовой "
+            "пояс ({zone}) больше не удаётся прочитать. Отправьте /daily с временем и часовым "
+            "поясом ещё раз, например /daily 09:00 Europe/Moscow."
+        ),
         "stats_title": "Статистика cosmobot",
         "stats_images": "Изображения",
         "stats_installed": "установлено: {count}",
@@ -138,6 +149,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "stats_uploads": "загрузкой: {since_start} с запуска, {total} всего",
         "stats_daily": "Ежедневное изображение",
         "stats_subscribers": "подписчики: {active} активных, {inactive} неактивных",
+        "stats_set_aside": "отложены (время или часовой пояс не читается): {count}",
         "stats_today": "сегодня: {done} доставлено, {due} ожидают, {failed} неудачных попыток",
         "stats_next_round": "следующий обход: {at}",
         "no_match": "Изображения «{query}» нет. Попробуйте, например: {titles}.",

@@ -1,19 +1,35 @@
 """The daily round: send the day's image to every subscriber whose time has come.
 
 The database drives it: each round reads the due subscriptions in small batches, oldest
-first, so 100,000 subscribers never sit in memory at once.
+first, so 100,000 subscribers never sit in memory at once. A round may take longer than the
+interval between rounds (100,000 chats take about an hour at Telegram's pace); no second
+round starts meanwhile, and each chat is judged at the moment the round reaches it.
 
-Exactly once per chat and local day, across restarts. Before a chat's send the row is marked
-(`sending_since`), and after it the outcome is recorded and the mark cleared. A stopping bot
-takes no new chats, lets the sends in flight finish and records them, so a SIGTERM loses and
-repeats nothing; the next start goes on with the rest of the round.
+Which day's image. A chat's image for its local day D may go out from its time on D until
+three hours after the midnight that ends D (LATE_GRACE), and never once D+1's time has come:
+a chat reached after midnight only because the round had many chats before it still gets D's
+image, recorded as D's, and D+1's comes at its time. A bot that was down sends one image, for
+the latest day whose time has come, and only within those bounds: a week down sends one, not
+seven; down from 09:00 until 08:00 the next morning, the chat waits for that day's 09:00.
+Never two images for one day: the chat's `delivered_on` is the last day that had one.
+
+Once per chat and day, across restarts. Before a chat's send the row is marked
+(`sending_since`, with this process as its owner and the day), and after it the outcome is
+recorded (with retries, see `outcomes`) and the mark cleared. A stopping bot takes no new
+chats, lets the sends in flight finish and records them, so a SIGTERM loses and repeats
+nothing; the next start goes on with the rest of the round.
 
 The one ambiguous case is a process killed outright (SIGKILL, power loss) while a send is in
-flight: whether Telegram got it is unknown. A row found still marked is taken as delivered
-(at most once): the send had left, and usually arrived; a second picture in a group is a
-visible fault, a missed one a small loss; and a bot that crashes in a loop must not send the
-same chats a picture on every restart. `retry.with_retries` makes the same choice for a read
-timeout. The log names each such chat.
+flight: whether Telegram got it is unknown. A mark that no send of this live process accounts
+for is taken as delivered (at most once): the send had left, and usually arrived; a second
+picture in a group is a visible fault, a missed one a small loss; and a bot that crashes in a
+loop must not send the same chats a picture on every restart. `retry.with_retries` makes the
+same choice for a read timeout. The log names each such chat. The next image is that day's
+next one, even if its time passed while the bot was down.
+
+A row the round cannot serve (a zone the tzdata package no longer has, a time that cannot be
+read) is set aside with the reason, logged once, and left out of later rounds until the chat
+sends /daily again; every other chat is served.
 """
 
 from __future__ import annotations
@@ -24,45 +40,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from loguru import logger
-from peewee import fn
 from telegram import Bot
 from telegram.error import ChatMigrated, TelegramError
 
 from cosmobot.bot import ratelimit
 from cosmobot.bot.delivery import deliver_cosmic
 from cosmobot.bot.retry import chat_is_gone
-from cosmobot.schedule import localtime
-from cosmobot.schedule.subscriptions import move_chat, next_image_at
-from cosmobot.storage.database import database, in_db_thread
 from cosmobot.clock import utcnow
+from cosmobot.schedule import daybook, outcomes
+from cosmobot.schedule.outcomes import Outcome, Result
+from cosmobot.storage.database import in_db_thread
 from cosmobot.storage.models import Subscription
 
-# Subscriptions read from the database at a time.
-BATCH_SIZE = 200
 # Sends in flight at once; the rate limiter paces them to Telegram's limits.
 MAX_IN_FLIGHT = 30
-# Tries at one day's image before the chat waits for the next day.
-MAX_ATTEMPTS = 3
-# How long after a failed try the chat is due again (a later round).
-RETRY_DELAY = dt.timedelta(minutes=2)
-
-
-@dataclass(frozen=True)
-class DayFigures:
-    """What /stats says of the subscriptions today."""
-
-    active: int
-    inactive: int
-    done: int  # chats that had today's image, in their own local day
-    due: int
-    failed: int  # failed tries today (UTC) since the bot started
-    next_round_at: dt.datetime | None
-
+MAX_ATTEMPTS = daybook.MAX_ATTEMPTS
 
 # Failed tries by UTC date, since start: only today's is kept.
 _failures: dict[dt.date, int] = {}
 # When the repeating job runs the next round (set by the job).
 next_round_at: dt.datetime | None = None
+# The subscriptions whose image this process is sending right now.
+_sending: set[int] = set()
 
 
 @dataclass
@@ -73,18 +72,22 @@ class RoundReport:
     deactivated: int = 0
     failed: int = 0
     skipped: int = 0  # a day missed while the bot was down, or a day's image already had
+    set_aside: int = 0  # rows whose zone or time cannot be read
     still_due: int = 0
 
     def __str__(self) -> str:
         return (f"{self.delivered} delivered, {self.deactivated} deactivated, "
-                f"{self.failed} failed, {self.skipped} skipped, {self.still_due} still due")
+                f"{self.failed} failed, {self.skipped} skipped, {self.set_aside} set aside, "
+                f"{self.still_due} still due")
 
 
 async def deliver_due(bot: Bot, now: dt.datetime,
                       stopping: Callable[[], bool] = lambda: False) -> RoundReport:
     """Send today's image to every subscriber due at now (naive UTC); stop early if stopping()."""
     report = RoundReport()
-    await in_db_thread(settle_interrupted, now)
+    clock = _round_clock(now)
+    await outcomes.record_kept()  # before anything else: they may free chats for this round
+    await in_db_thread(daybook.settle_interrupted, _sending | outcomes.unrecorded())
     slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     sends: set[asyncio.Task] = set()
 
@@ -93,10 +96,10 @@ async def deliver_due(bot: Bot, now: dt.datetime,
         slots.release()
 
     try:
-        while not stopping() and (batch := await in_db_thread(due_batch, now)):
+        while not stopping() and (batch := await in_db_thread(daybook.due_batch, clock())):
             for row in batch:
                 await slots.acquire()
-                task = None if stopping() else await _start(bot, row, now, report)
+                task = None if stopping() else await _start(bot, row, clock, report)
                 if task is None:
                     slots.release()
                     continue
@@ -105,63 +108,95 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     finally:
         # However the round ends, the sends in flight finish and are recorded.
         await asyncio.gather(*sends, return_exceptions=True)
-    report.still_due = await in_db_thread(count_due, now)
+    report.still_due = await in_db_thread(daybook.count_due, clock())
     return report
 
 
-async def _start(bot: Bot, row: Subscription, now: dt.datetime,
+def _round_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
+    """Return a clock that starts at `start` and runs on with the round."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    return lambda: start + dt.timedelta(seconds=loop.time() - began)
+
+
+async def _start(bot: Bot, row: Subscription, clock: Callable[[], dt.datetime],
                  report: RoundReport) -> asyncio.Task | None:
-    """Start the chat's send, or settle a chat with nothing to send today; the task or None."""
-    today = localtime.local_date(now, row.zone)
-    todays_time = localtime.instant_of(today, localtime.parse_time(row.local_time), row.zone)
-    # Only today's image, once its time has come: a bot down for a week sends one, not seven.
-    if todays_time > now or row.delivered_on == today:
-        await in_db_thread(finish_day, row.id, now, False)
+    """Start the chat's send, or settle a chat with nothing to send now; the task or None."""
+    at = clock()
+    try:
+        day = daybook.served_day(row, at)
+    except ValueError as error:
+        logger.error("The daily image to chat {} is set aside: {} ({} {}); it comes again "
+                     "after /daily HH:MM ZONE", row.chat_id, error, row.local_time, row.zone)
+        await in_db_thread(daybook.set_aside, row.id, str(error))
+        report.set_aside += 1
+        return None
+    if day is None:
+        await in_db_thread(daybook.wait_for_next, row.id, at)
         report.skipped += 1
         return None
-    if not await in_db_thread(claim, row.id, now):
-        return None  # stopped or changed since it was read
-    return asyncio.create_task(_send(bot, row, now, report))
+    if not await in_db_thread(daybook.claim, row.id, at, day):
+        return None  # another round has it, or it stopped since it was read
+    _sending.add(row.id)
+    task = asyncio.create_task(_send(bot, row, day, Tally(report, clock)))
+    task.add_done_callback(lambda _: _sending.discard(row.id))
+    return task
 
 
-async def _send(bot: Bot, row: Subscription, now: dt.datetime, report: RoundReport) -> None:
-    """Send the chat its image and record the outcome."""
+@dataclass(frozen=True)
+class Tally:
+    """Where a send counts its outcome, and the round's clock it reads the time from."""
+
+    report: RoundReport
+    clock: Callable[[], dt.datetime]
+
+    def outcome(self, row: Subscription, day: dt.date, result: Result) -> Outcome:
+        return Outcome(row.id, row.chat_id, day, row.zone, self.clock(), result)
+
+
+async def _send(bot: Bot, row: Subscription, day: dt.date, tally: Tally) -> None:
+    """Send the chat day's image and record the outcome."""
     try:
-        try:
-            await deliver_cosmic(bot, row.chat_id, row.language, **ratelimit.bulk_options(bot))
-        except ChatMigrated as migrated:
-            if not await _follow_migration(row.chat_id, migrated.new_chat_id):
-                return
-            await deliver_cosmic(bot, migrated.new_chat_id, row.language,
-                                 **ratelimit.bulk_options(bot))
-    except TelegramError as error:
-        if chat_is_gone(error):
-            logger.info("Chat {} is gone ({}); its daily image stops", row.chat_id, error)
-            await in_db_thread(deactivate, row.id)
-            report.deactivated += 1
+        if not await _deliver(bot, row):
             return
-        await _failed(row, now, report, error)
+    except Exception as error:
+        if isinstance(error, TelegramError) and chat_is_gone(error):
+            logger.info("Chat {} is gone ({}); its daily image stops", row.chat_id, error)
+            await outcomes.record(tally.outcome(row, day, Result.GONE))
+            tally.report.deactivated += 1
+            return
+        # A broken image or a database fault too: retried all the same.
+        await _failed(row, day, tally, error)
         return
-    except Exception as error:  # a broken image, a database fault: retried all the same
-        await _failed(row, now, report, error)
-        return
-    await in_db_thread(finish_day, row.id, now, True)
-    report.delivered += 1
+    await outcomes.record(tally.outcome(row, day, Result.DELIVERED))
+    tally.report.delivered += 1
 
 
-async def _follow_migration(old_chat_id: int, new_chat_id: int) -> bool:
-    logger.info("Group {} is now supergroup {}; its subscription moves", old_chat_id, new_chat_id)
-    return await in_db_thread(move_chat, old_chat_id, new_chat_id)
+async def _deliver(bot: Bot, row: Subscription) -> bool:
+    """Send the chat its image, there or in the supergroup it became; False if it had none."""
+    try:
+        await deliver_cosmic(bot, row.chat_id, row.language, **ratelimit.bulk_options(bot))
+        return True
+    except ChatMigrated as migrated:
+        new_chat_id = migrated.new_chat_id
+    logger.info("Group {} is now supergroup {}; its subscription moves", row.chat_id, new_chat_id)
+    # The migration update may have moved the row already; either way, it is read again.
+    if not await in_db_thread(daybook.follow_migration, row.id, row.chat_id, new_chat_id):
+        logger.info("Supergroup {} has a daily image of its own; the group's is dropped",
+                    new_chat_id)
+        return False
+    await deliver_cosmic(bot, new_chat_id, row.language, **ratelimit.bulk_options(bot))
+    return True
 
 
-async def _failed(row: Subscription, now: dt.datetime, report: RoundReport,
-                  error: Exception) -> None:
-    report.failed += 1
-    count = _failures.get(now.date(), 0) + 1
+async def _failed(row: Subscription, day: dt.date, tally: Tally, error: Exception) -> None:
+    tally.report.failed += 1
+    outcome = tally.outcome(row, day, Result.FAILED)
+    count = _failures.get(outcome.at.date(), 0) + 1
     _failures.clear()
-    _failures[now.date()] = count
-    attempts = await in_db_thread(record_failure, row.id, now)
-    if attempts >= MAX_ATTEMPTS:
+    _failures[outcome.at.date()] = count
+    attempts = await outcomes.record(outcome)
+    if attempts is not None and attempts >= MAX_ATTEMPTS:
         logger.opt(exception=error).error(
             "Daily image to chat {} failed {} times; trying again tomorrow", row.chat_id, attempts)
     else:
@@ -175,7 +210,7 @@ async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> R
         return None
     async with _round_lock:
         report = await deliver_due(bot, utcnow(), stopping)
-    if report.delivered or report.deactivated or report.failed:
+    if report.delivered or report.deactivated or report.failed or report.set_aside:
         logger.info("Daily round: {}", report)
     return report
 
@@ -183,90 +218,24 @@ async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> R
 _round_lock = asyncio.Lock()
 
 
-# ---- rows (these run on the database thread) ----------------------------------------------
+@dataclass(frozen=True)
+class DayFigures:
+    """What /stats says of the subscriptions today."""
 
-
-def due_batch(now: dt.datetime) -> list[Subscription]:
-    """Return the next batch of due subscriptions."""
-    return list(Subscription.due(now, BATCH_SIZE))
-
-
-def count_due(now: dt.datetime) -> int:
-    """Return how many active subscriptions are due at now."""
-    return Subscription.select().where(Subscription.active & (Subscription.next_at <= now)).count()
+    active: int
+    inactive: int
+    set_aside: int  # active, but with a zone or time that cannot be read
+    done: int  # chats that had today's image, in their own local day
+    due: int
+    failed: int  # failed tries today (UTC) since the bot started
+    next_round_at: dt.datetime | None
 
 
 def day_figures(now: dt.datetime) -> DayFigures:
-    """Return today's figures; one grouped query per count, whatever the number of chats."""
-    active = dict(Subscription.select(Subscription.active, fn.COUNT(Subscription.id))
-                  .group_by(Subscription.active).tuples())
-    # Chats in one zone share a local date: group by zone, not by chat.
-    recent = (Subscription.select(Subscription.zone, Subscription.delivered_on,
-                                  fn.COUNT(Subscription.id))
-              .where(Subscription.active
-                     & (Subscription.delivered_on >= now.date() - dt.timedelta(days=1)))
-              .group_by(Subscription.zone, Subscription.delivered_on).tuples())
-    done = sum(count for zone, day, count in recent if day == localtime.local_date(now, zone))
+    """Return today's figures (on the database thread); a few grouped queries, whatever the size."""
+    counts = daybook.subscriber_counts()
     return DayFigures(
-        active=active.get(True, 0), inactive=active.get(False, 0), done=done,
-        due=count_due(now), failed=_failures.get(now.date(), 0), next_round_at=next_round_at,
+        active=counts.active, inactive=counts.inactive, set_aside=counts.set_aside,
+        done=daybook.count_done(now), due=daybook.count_due(now),
+        failed=_failures.get(now.date(), 0), next_round_at=next_round_at,
     )
-
-
-def claim(subscription_id: int, now: dt.datetime) -> bool:
-    """Mark the subscription's image as on its way; False if it is not free to send."""
-    query = Subscription.update(sending_since=now).where(
-        (Subscription.id == subscription_id) & Subscription.active
-        & Subscription.sending_since.is_null())
-    return query.execute() > 0
-
-
-def finish_day(subscription_id: int, now: dt.datetime, done_today: bool) -> None:
-    """Schedule the chat's next image; done_today: it had today's."""
-    row = Subscription.get_or_none(Subscription.id == subscription_id)
-    if row is None:
-        return
-    done_on = localtime.local_date(now, row.zone) if done_today else row.delivered_on
-    _schedule_next(row, now, skip_through=done_on, delivered_on=done_on)
-
-
-def _schedule_next(row: Subscription, now: dt.datetime, skip_through: dt.date | None,
-                   delivered_on: dt.date | None) -> None:
-    """Set the chat's next image to its time after now, on a day after skip_through."""
-    at = localtime.parse_time(row.local_time)  # as it is now: /daily may have changed it
-    Subscription.update(
-        next_at=next_image_at(at, row.zone, now, skip_through), delivered_on=delivered_on,
-        attempts=0, sending_since=None, updated_at=utcnow(),
-    ).where(Subscription.id == row.id).execute()
-
-
-def record_failure(subscription_id: int, now: dt.datetime) -> int:
-    """Count a failed try; due again after RETRY_DELAY, or tomorrow after the last one."""
-    with database.atomic():
-        row = Subscription.get_or_none(Subscription.id == subscription_id)
-        if row is None:
-            return MAX_ATTEMPTS
-        attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            # Today is given up on: the next try is tomorrow, and nothing was delivered.
-            today = localtime.local_date(now, row.zone)
-            _schedule_next(row, now, skip_through=today, delivered_on=row.delivered_on)
-            return attempts
-        Subscription.update(attempts=attempts, next_at=now + RETRY_DELAY, sending_since=None,
-                            updated_at=utcnow()).where(Subscription.id == subscription_id).execute()
-        return attempts
-
-
-def deactivate(subscription_id: int) -> None:
-    """Stop a subscription whose chat the bot can no longer write to."""
-    Subscription.update(active=False, sending_since=None, updated_at=utcnow()).where(
-        Subscription.id == subscription_id).execute()
-
-
-def settle_interrupted(now: dt.datetime) -> None:
-    """Take the sends a killed process left in flight as delivered (see the module note)."""
-    for row in Subscription.in_flight():
-        logger.warning("The daily image to chat {} was on its way when the bot was killed; "
-                       "counted as delivered", row.chat_id)
-        done_on = localtime.local_date(row.sending_since, row.zone)
-        _schedule_next(row, now, skip_through=done_on, delivered_on=done_on)

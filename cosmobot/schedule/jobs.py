@@ -26,6 +26,11 @@ DAILY_JOB = "daily-round"
 # How often the daily round looks for subscribers whose time has come, and how soon after start.
 DAILY_INTERVAL_SECONDS = 20.0
 DAILY_FIRST_SECONDS = 1.0
+# A round may outlast the interval (100,000 chats take about an hour). With APScheduler's
+# default of one running instance, every tick meanwhile would be skipped with a warning
+# ("maximum number of running instances reached"); a second instance instead finds the round
+# running and returns at once (daily.run_round), saying nothing.
+DAILY_JOB_KWARGS = {"max_instances": 2}
 
 
 async def daily_round(context: ContextTypes.DEFAULT_TYPE) -> None:

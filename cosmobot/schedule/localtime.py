@@ -8,13 +8,19 @@ day a local time does not exist (clocks jump 02:00 -> 03:00 and the chat asked f
 image comes as far after the jump as the time was after 02:00 (03:30): zoneinfo reads such a
 time with the offset from before the change. A local time that happens twice (clocks go back)
 is taken the first time, so the image still comes once.
+
+Zones come from the pinned `tzdata` package's files, never the host's: a host upgrade that
+drops legacy names (`US/Eastern`) changes nothing. They are read without touching the
+process's zoneinfo search path, which belongs to whoever embeds cosmobot.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from importlib import resources
+from zoneinfo import ZoneInfo
 
 UTC = "UTC"
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -25,6 +31,8 @@ ZONE_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
 # Every real zone lies between UTC-12:00 and UTC+14:00.
 MIN_OFFSET, MAX_OFFSET = dt.timedelta(hours=-12), dt.timedelta(hours=14)
 UTC_NAMES = ("UTC", "GMT", "Z", "ETC/UTC")
+# Where the IANA zone files live: the tzdata package pinned in requirements.txt.
+TZDATA_PACKAGE = "tzdata.zoneinfo"
 
 
 def parse_time(text: str) -> dt.time:
@@ -51,33 +59,62 @@ def parse_zone(text: str) -> str:
     match = OFFSET_PATTERN.match(text)
     if match:
         return _offset_name(match[1], int(match[2]), int(match[3] or 0))
-    if not ZONE_NAME_PATTERN.match(text):
-        raise ValueError(f"not a time zone: {text!r}")
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone: {text!r}") from None
+    iana_zone(text)
     return text
 
 
 def _offset_name(sign: str, hours: int, minutes: int) -> str:
-    offset = dt.timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
-    if minutes >= 60 or not MIN_OFFSET <= offset <= MAX_OFFSET:
-        raise ValueError(f"no time zone has the offset {sign}{hours}:{minutes:02}")
+    offset = _offset(sign, hours, minutes)
     if not offset:
         return UTC
     return f"{sign}{hours:02}:{minutes:02}"
 
 
+def _offset(sign: str, hours: int, minutes: int) -> dt.timedelta:
+    offset = dt.timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
+    if minutes >= 60 or not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise ValueError(f"no time zone has the offset {sign}{hours}:{minutes:02}")
+    return offset
+
+
+@functools.lru_cache(maxsize=None)
+def iana_zone(name: str) -> ZoneInfo:
+    """Return the IANA zone `name` from the tzdata package; ValueError if it has none."""
+    if not ZONE_NAME_PATTERN.match(name):
+        raise ValueError(f"not a time zone: {name!r}")
+    try:
+        with resources.files(TZDATA_PACKAGE).joinpath(*name.split("/")).open("rb") as data:
+            return ZoneInfo.from_file(data, key=name)
+    except (OSError, ValueError):  # no such file, a folder, or not a zone file
+        raise ValueError(f"unknown time zone: {name!r}") from None
+
+
 def zone_info(name: str) -> dt.tzinfo:
-    """Return the tzinfo for a name parse_zone returned."""
+    """Return the tzinfo for a name parse_zone returned; ValueError if it cannot be loaded."""
     if name == UTC:
         return dt.timezone.utc
     match = OFFSET_PATTERN.match(name)
     if match:
-        offset = dt.timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
-        return dt.timezone(-offset if match[1] == "-" else offset)
-    return ZoneInfo(name)
+        return dt.timezone(_offset(match[1], int(match[2]), int(match[3] or 0)))
+    return iana_zone(name)
+
+
+def unreadable(local_time: str, zone: str) -> str | None:
+    """Return why a stored time of day and zone cannot be used, or None if they can."""
+    try:
+        parse_time(local_time)
+    except ValueError as error:
+        return str(error)
+    return unreadable_zone(zone)
+
+
+def unreadable_zone(zone: str) -> str | None:
+    """Return why a stored zone cannot be used, or None if it can."""
+    try:
+        zone_info(zone)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def to_local(instant: dt.datetime, zone: str) -> dt.datetime:

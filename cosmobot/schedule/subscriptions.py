@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from cosmobot.bot.texts import text
+from cosmobot.clock import utcnow
 from cosmobot.schedule import localtime
 from cosmobot.storage.database import database, in_db_thread
-from cosmobot.clock import utcnow
 from cosmobot.storage.models import SeenImage, Subscription
 
 DEFAULT_TIME = dt.time(9, 0)
@@ -57,17 +57,27 @@ def subscribe(chat_id: int, chat_type: str, language: str, at: dt.time, zone: st
     """Subscribe the chat, or change its time and zone; return its row."""
     with database.atomic():
         old = Subscription.of_chat(chat_id)
-        delivered_on = old.delivered_on if old else None
+        delivered_on = last_day_served(old, zone) if old else None
         values = {
             Subscription.chat_type: chat_type, Subscription.language: language,
             Subscription.local_time: localtime.format_time(at), Subscription.zone: zone,
-            Subscription.active: True, Subscription.attempts: 0,
+            Subscription.active: True, Subscription.attempts: 0, Subscription.set_aside: None,
+            Subscription.delivered_on: delivered_on,
             Subscription.next_at: next_image_at(at, zone, now, delivered_on),
             Subscription.updated_at: utcnow(),
         }
         Subscription.insert({Subscription.chat_id: chat_id, **values}).on_conflict(
             conflict_target=[Subscription.chat_id], update=values).execute()
         return Subscription.of_chat(chat_id)
+
+
+def last_day_served(row: Subscription, zone: str) -> dt.date | None:
+    """Return the last local day in zone on which the chat had its image."""
+    if row.zone == zone or row.delivered_at is None:
+        return row.delivered_on
+    # A new zone: the day, there, of the instant the image came. Tokyo's 09:00 is still the
+    # day before in Los Angeles, so that day (not the next) has had it.
+    return localtime.local_date(row.delivered_at, zone)
 
 
 def unsubscribe(chat_id: int) -> bool:
@@ -129,6 +139,8 @@ async def daily(chat: ChatContext, args: Sequence[str]) -> str:
         return text(chat.language, "admins_only")
     at = request.at or DEFAULT_TIME
     zone = request.zone or (current.zone if current else chat.default_zone)
+    if request.zone is None and current is not None and localtime.unreadable_zone(zone):
+        return describe(current, chat.language, chat.now, "daily_status")  # asks for a zone
     row = await in_db_thread(subscribe, chat.chat_id, chat.chat_type, chat.language, at, zone,
                              chat.now)
     return describe(row, chat.language, chat.now, "daily_subscribed")
@@ -153,8 +165,13 @@ async def status(chat: ChatContext) -> str:
 
 
 def describe(row: Subscription, language: str, now: dt.datetime, key: str) -> str:
-    """Return the text `key` about a subscription: its time, zone and next image."""
-    due = max(row.next_at, now)
+    """Return the text `key` about a subscription: its time, zone and next image.
+
+    A row the round set aside, or cannot serve, gets what to do instead.
+    """
+    if row.set_aside or localtime.unreadable(row.local_time, row.zone):
+        return text(language, "daily_set_aside", time=row.local_time, zone=row.zone)
+    due = max(row.next_at, now)  # a chat due now gets its image in this round or the next
     local = localtime.to_local(due, row.zone)
     return text(language, key, time=row.local_time, zone=row.zone,
                 date=local.strftime(DATE_FORMAT), next_time=local.strftime("%H:%M"))

@@ -86,12 +86,19 @@ class Subscription(BaseModel):
     zone = peewee.CharField(max_length=64)  # an IANA name, "UTC" or an offset like "+05:30"
     active = peewee.BooleanField(default=True)
     next_at = peewee.DateTimeField()
-    # The chat's local date of its last image, so no chat gets two on one day.
+    # The local day (in zone) whose image the chat had last, so no chat gets two on one day.
     delivered_on = peewee.DateField(null=True)
+    # When that image went out: a chat that moves zones had its image on this instant's day.
+    delivered_at = peewee.DateTimeField(null=True)
     # Failed tries at the image now due; bounded, then the chat waits for the next day.
     attempts = peewee.SmallIntegerField(default=0)
     # Set while an image is on its way: a row still marked after a crash had a send in flight.
     sending_since = peewee.DateTimeField(null=True)
+    # Which process marked it, and the local day whose image is on its way.
+    sending_owner = peewee.CharField(max_length=64, null=True)
+    sending_day = peewee.DateField(null=True)
+    # Why the round cannot serve the row (its zone or time cannot be read); None while it can.
+    set_aside = peewee.CharField(max_length=255, null=True)
     # The migration also gives both a database-side default of "now, in UTC".
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
@@ -107,11 +114,16 @@ class Subscription(BaseModel):
 
     @classmethod
     def due(cls, now: dt.datetime, limit: int) -> peewee.ModelSelect:
-        """Return up to limit active subscriptions due at now and not on their way, oldest first."""
+        """Return up to limit servable subscriptions due at now, not on their way, oldest first."""
         return (cls.select()
-                .where(cls.active & (cls.next_at <= now) & cls.sending_since.is_null())
+                .where(cls.is_due(now) & cls.sending_since.is_null())
                 .order_by(cls.next_at, cls.id)
                 .limit(limit))
+
+    @classmethod
+    def is_due(cls, now: dt.datetime) -> peewee.Expression:
+        """Return the condition of an active subscription due at now that is not set aside."""
+        return cls.active & cls.set_aside.is_null() & (cls.next_at <= now)
 
     @classmethod
     def in_flight(cls) -> peewee.ModelSelect:

@@ -2,7 +2,7 @@
 
 Usage:
     python -m tests.benchmarks.daily_round [--subscribers 1000] [--latency 0.05]
-                                           [--askers 10] [--every 2.0]
+                                           [--askers 10] [--every 2.0] [--unreadable 0]
 
 Every subscriber is due when the bot starts. The fake Bot API answers after --latency seconds
 and enforces Telegram's limits with 429s: 30 messages per second overall, one per second per
@@ -11,11 +11,16 @@ round runs, --askers other users each send /cosmic every --every seconds; the ti
 their message to the photo reaching the fake is their reply time. The script prints
 delivered, lost (no image), doubled (more than one), daily images and all messages per second
 over the round, 429s received and the p95 reply time of /cosmic during the round.
+
+--unreadable adds that many subscribers in a zone tzdata dropped long ago (`US/Pacific-New`),
+due an hour before the others, as after a host upgrade: the script prints how many of them
+the round set aside and how many images they got.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import statistics
 import tempfile
 import threading
@@ -33,17 +38,22 @@ from tests.fakebotapi import FakeBotApi
 from tests.fakebotapi.limits import FloodLimits
 
 FIRST_SUBSCRIBER = 1_000_000
+FIRST_UNREADABLE = 2_000_000
+DROPPED_ZONE = "US/Pacific-New"
 FIRST_ASKER = 10
 
 
-def add_subscribers(url: str, count: int) -> None:
+def add_subscribers(url: str, count: int, unreadable: int) -> None:
     db = open_database(url)
     apply_migrations()
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     rows = [{"chat_id": FIRST_SUBSCRIBER + n, "chat_type": "private", "language": "en",
              "local_time": "00:00", "zone": "UTC", "next_at": midnight} for n in range(count)]
+    rows += [{"chat_id": FIRST_UNREADABLE + n, "chat_type": "private", "language": "en",
+              "local_time": "23:00", "zone": DROPPED_ZONE,
+              "next_at": midnight - dt.timedelta(hours=1)} for n in range(unreadable)]
     with db.atomic():
-        for start in range(0, count, 500):
+        for start in range(0, len(rows), 500):
             Subscription.insert_many(rows[start:start + 500]).execute()
     db.close()
 
@@ -72,8 +82,18 @@ def reply_times(api: FakeBotApi, asked: list[tuple[int, float]]) -> list[float]:
     return times
 
 
+def report_unreadable(api: FakeBotApi, url: str, unreadable: int) -> None:
+    db = open_database(url)
+    set_aside = Subscription.select().where(Subscription.set_aside.is_null(False)).count()
+    db.close()
+    sent = len([c for c in api.calls("sendPhoto") if c.params["chat_id"] >= FIRST_UNREADABLE])
+    print(f"unreadable zone ({DROPPED_ZONE}): {set_aside} of {unreadable} set aside; "
+          f"{sent} images sent to them")
+
+
 def report(api: FakeBotApi, subscribers: int, asked: list[tuple[int, float]]) -> None:
-    sends = [c for c in api.calls("sendPhoto") if c.params["chat_id"] >= FIRST_SUBSCRIBER]
+    sends = [c for c in api.calls("sendPhoto")
+             if FIRST_SUBSCRIBER <= c.params["chat_id"] < FIRST_UNREADABLE]
     done = [c for c in sends if c.status == 200]
     per_chat = Counter(c.params["chat_id"] for c in done)
     floods = len([c for c in api.calls() if c.status == 429])
@@ -95,12 +115,13 @@ def report(api: FakeBotApi, subscribers: int, asked: list[tuple[int, float]]) ->
           f"p95 reply {p95:.2f} s, median {statistics.median(replies) if replies else 0:.2f} s")
 
 
-def measure(subscribers: int, latency: float, askers: int, every: float, scratch: Path) -> None:
+def measure(subscribers: int, latency: float, askers: int, every: float, unreadable: int,
+            scratch: Path) -> None:
     with FakeBotApi([TOKEN]) as api:
         api.latency, api.flood_limits = latency, FloodLimits()
         settings = bot_settings(scratch, api, make_assets(scratch / "assets",
                                                           ("orion.jpg", "andromeda.png")))
-        add_subscribers(settings.database_url, subscribers)
+        add_subscribers(settings.database_url, subscribers, unreadable)
         stop, asked = threading.Event(), []
         asking = threading.Thread(target=ask_cosmic, args=(api, askers, every, stop, asked))
         with BotThread(settings, api):
@@ -108,12 +129,15 @@ def measure(subscribers: int, latency: float, askers: int, every: float, scratch
             deadline = time.monotonic() + 30 + subscribers / 10
             while time.monotonic() < deadline and len({
                     c.params["chat_id"] for c in api.calls("sendPhoto")
-                    if c.status == 200 and c.params["chat_id"] >= FIRST_SUBSCRIBER}) < subscribers:
+                    if c.status == 200
+                    and FIRST_SUBSCRIBER <= c.params["chat_id"] < FIRST_UNREADABLE}) < subscribers:
                 time.sleep(0.2)
             stop.set()
             asking.join()
             time.sleep(2 * latency + 1)  # the last /cosmic asked gets its answer
         report(api, subscribers, asked)
+        if unreadable:
+            report_unreadable(api, settings.database_url, unreadable)
 
 
 def main() -> None:
@@ -122,10 +146,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--askers", type=int, default=10)
     parser.add_argument("--every", type=float, default=2.0)
+    parser.add_argument("--unreadable", type=int, default=0)
     args = parser.parse_args()
     configure_logging("ERROR")
     with tempfile.TemporaryDirectory() as scratch:
-        measure(args.subscribers, args.latency, args.askers, args.every, Path(scratch))
+        measure(args.subscribers, args.latency, args.askers, args.every, args.unreadable,
+                Path(scratch))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,21 @@ from tests.fakebotapi.state import TelegramState, bot_id
 from tests.fakebotapi.updates import UpdateQueue
 
 
+# The user Telegram names as the sender of an anonymous group administrator's messages.
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                   "username": "GroupAnonymousBot"}
+
+
+def _text_content(text: str) -> dict[str, Any]:
+    """A text message's content, with the entity Telegram marks a leading /command with."""
+    content: dict[str, Any] = {"text": text}
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        length = len(command.encode("utf-16-le")) // 2  # Telegram counts UTF-16 units
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return content
+
+
 class _Switch:
     """An attribute of FakeBotApi that is stored on one of its parts, under the same name."""
 
@@ -96,13 +111,19 @@ class FakeBotApi:
         token = self._state.token(token)
         user_id = chat_id if user_id is None else user_id
         self.add_chat(user_id, first_name)
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            length = len(command.encode("utf-16-le")) // 2  # Telegram counts UTF-16 units
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         user = self._state.user(user_id, language_code)
-        message = self._state.user_message(chat_id, user, content, thread_id)
+        message = self._state.user_message(chat_id, user, _text_content(text), thread_id)
+        return self._updates.push(token, "message", message)
+
+    def push_anonymous_admin_text(self, chat_id: int, text: str, *,
+                                  token: str | None = None) -> dict:
+        """Queue a text an anonymous administrator of group `chat_id` sent; returns the update.
+
+        As in Telegram, it comes from GroupAnonymousBot with the group itself as sender_chat.
+        """
+        token = self._state.token(token)
+        message = self._state.new_message(chat_id, ANONYMOUS_ADMIN, _text_content(text))
+        message["sender_chat"] = message["chat"]
         return self._updates.push(token, "message", message)
 
     def push_callback(self, chat_id: int, data: str, *, message_id: int | None = None,

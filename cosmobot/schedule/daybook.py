@@ -1,0 +1,198 @@
+"""The daily round's rows: the day a chat is due for, the mark of a send, and what became of it.
+
+Everything here but `served_day` is a synchronous peewee call meant for
+`database.in_db_thread`. The rules these keep are in `cosmobot.schedule.daily`'s note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from loguru import logger
+from peewee import fn
+
+from cosmobot.clock import utcnow
+from cosmobot.schedule import localtime
+from cosmobot.schedule.subscriptions import move_chat, next_image_at
+from cosmobot.storage.database import database
+from cosmobot.storage.models import Subscription
+
+# Subscriptions read from the database at a time.
+BATCH_SIZE = 200
+# Tries at one day's image before the chat waits for the next day.
+MAX_ATTEMPTS = 3
+# How long after a failed try the chat is due again (a later round).
+RETRY_DELAY = dt.timedelta(minutes=2)
+# How long after local midnight a chat reached late still gets the day before's image.
+LATE_GRACE = dt.timedelta(hours=3)
+# This process, as the owner of the sends it marks (random: a restarted container may reuse
+# the pid of the process it replaces).
+OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
+
+ONE_DAY = dt.timedelta(days=1)
+MIDNIGHT = dt.time(0, 0)
+UNMARKED = {"sending_since": None, "sending_owner": None, "sending_day": None}
+
+
+def served_day(row: Subscription, at: dt.datetime) -> dt.date | None:
+    """Return the local day whose image the chat gets at `at`, or None if it gets none now.
+
+    ValueError if the row's time of day or zone cannot be read.
+    """
+    time_of_day = localtime.parse_time(row.local_time)
+    today = localtime.local_date(at, row.zone)
+    if localtime.instant_of(today, time_of_day, row.zone) <= at:
+        day = today
+    elif at < localtime.instant_of(today, MIDNIGHT, row.zone) + LATE_GRACE:
+        day = today - ONE_DAY  # reached after midnight: the day before's image, if not had
+    else:
+        return None
+    return day if row.delivered_on is None or day > row.delivered_on else None
+
+
+def due_batch(now: dt.datetime) -> list[Subscription]:
+    """Return the next batch of due subscriptions."""
+    return list(Subscription.due(now, BATCH_SIZE))
+
+
+def count_due(now: dt.datetime) -> int:
+    """Return how many subscriptions the round would serve at now."""
+    return Subscription.select().where(Subscription.is_due(now)).count()
+
+
+@dataclass(frozen=True)
+class SubscriberCounts:
+    active: int
+    inactive: int
+    set_aside: int
+
+
+def subscriber_counts() -> SubscriberCounts:
+    """Return how many subscriptions are active, inactive, and active but set aside."""
+    by_state = dict(Subscription.select(Subscription.active, fn.COUNT(Subscription.id))
+                    .group_by(Subscription.active).tuples())
+    set_aside = Subscription.select().where(
+        Subscription.active & Subscription.set_aside.is_null(False)).count()
+    return SubscriberCounts(by_state.get(True, 0), by_state.get(False, 0), set_aside)
+
+
+def count_done(now: dt.datetime) -> int:
+    """Return how many active chats had their image on their own local day at now."""
+    # Chats in one zone share a local date: group by zone, not by chat.
+    recent = (Subscription.select(Subscription.zone, Subscription.delivered_on,
+                                  fn.COUNT(Subscription.id))
+              .where(Subscription.active & (Subscription.delivered_on >= now.date() - ONE_DAY))
+              .group_by(Subscription.zone, Subscription.delivered_on).tuples())
+    done = 0
+    for zone, day, count in recent:
+        try:
+            done += count if day == localtime.local_date(now, zone) else 0
+        except ValueError:
+            continue  # a zone that cannot be read has no today to count in (set aside)
+    return done
+
+
+def claim(subscription_id: int, at: dt.datetime, day: dt.date, owner: str = OWNER) -> bool:
+    """Mark day's image as on its way to the chat; False if another round has it, or it stopped."""
+    query = Subscription.update(sending_since=at, sending_owner=owner, sending_day=day).where(
+        (Subscription.id == subscription_id) & Subscription.active
+        & Subscription.sending_since.is_null())
+    return query.execute() > 0
+
+
+def wait_for_next(subscription_id: int, at: dt.datetime) -> None:
+    """Schedule a chat with nothing to send at `at` for its next day without an image."""
+    row = Subscription.get_or_none(Subscription.id == subscription_id)
+    if row is None:
+        return
+    # Read again: /daily may have changed the time since the round read the row.
+    time_of_day = localtime.parse_time(row.local_time)
+    next_at = next_image_at(time_of_day, row.zone, at, row.delivered_on)
+    Subscription.update(next_at=next_at, attempts=0, updated_at=utcnow()).where(
+        Subscription.id == subscription_id).execute()
+
+
+def set_aside(subscription_id: int, reason: str) -> None:
+    """Take a row the round cannot serve out of the round, saying why."""
+    Subscription.update(set_aside=reason[:255], updated_at=utcnow(), **UNMARKED).where(
+        Subscription.id == subscription_id).execute()
+
+
+def record_delivery(subscription_id: int, day: dt.date, zone: str, at: dt.datetime) -> None:
+    """Record that the chat had day's image (day in zone), sent at `at`."""
+    with database.atomic():
+        row = Subscription.get_or_none(Subscription.id == subscription_id)
+        if row is None:
+            return
+        # The chat moved zones while the image was on its way: it had it on that day there.
+        done_on = day if row.zone == zone else localtime.local_date(at, row.zone)
+        _finish(row, done_on, delivered_on=done_on, delivered_at=at)
+
+
+def record_failure(subscription_id: int, day: dt.date, at: dt.datetime) -> int:
+    """Count a failed try at day's image and return the tries so far.
+
+    The chat is due again after RETRY_DELAY, or, after the last try, on the day after.
+    """
+    with database.atomic():
+        row = Subscription.get_or_none(Subscription.id == subscription_id)
+        if row is None:
+            return MAX_ATTEMPTS
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            _finish(row, day)  # the day is given up on: nothing was delivered
+            return attempts
+        Subscription.update(attempts=attempts, next_at=at + RETRY_DELAY, updated_at=utcnow(),
+                            **UNMARKED).where(Subscription.id == subscription_id).execute()
+        return attempts
+
+
+def deactivate(subscription_id: int) -> None:
+    """Stop a subscription whose chat the bot can no longer write to."""
+    Subscription.update(active=False, updated_at=utcnow(), **UNMARKED).where(
+        Subscription.id == subscription_id).execute()
+
+
+def follow_migration(subscription_id: int, old_chat_id: int, new_chat_id: int) -> bool:
+    """Move the row to the supergroup its group became, if the migration update has not yet.
+
+    False when there is nothing to send there: the supergroup had a subscription of its own,
+    which gets its own image.
+    """
+    move_chat(old_chat_id, new_chat_id)
+    row = Subscription.get_or_none(Subscription.id == subscription_id)
+    return row is not None and row.chat_id == new_chat_id
+
+
+def settle_interrupted(accounted: Collection[int]) -> None:
+    """Take marks no send of this process accounts for as delivered (see daily's note)."""
+    for row in Subscription.in_flight():
+        if row.id in accounted:
+            continue
+        logger.warning("The daily image to chat {} was on its way when the bot was killed "
+                       "(marked by {}); counted as delivered", row.chat_id, row.sending_owner)
+        try:
+            day = row.sending_day or localtime.local_date(row.sending_since, row.zone)
+        except ValueError as error:
+            set_aside(row.id, str(error))
+            continue
+        _finish(row, day, delivered_on=day, delivered_at=row.sending_since)
+
+
+def _finish(row: Subscription, day: dt.date, **values: object) -> None:
+    """Clear the row's mark and tries; its next image is its time on the day after day.
+
+    That time may have passed (a restart the morning after a send cut off at night): the row
+    is then due at once, and the round gives it that day's image if it still may.
+    """
+    try:
+        time_of_day = localtime.parse_time(row.local_time)  # as it is now: /daily may change it
+        values["next_at"] = localtime.instant_of(day + ONE_DAY, time_of_day, row.zone)
+    except ValueError as error:
+        values["set_aside"] = str(error)[:255]
+    Subscription.update(attempts=0, updated_at=utcnow(), **UNMARKED, **values).where(
+        Subscription.id == row.id).execute()

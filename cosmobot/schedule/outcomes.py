@@ -1,0 +1,96 @@
+"""What became of each daily send, recorded with retries, and kept when it cannot be.
+
+A send's row stays marked until its outcome is recorded. If the database will not take the
+outcome, a few tries later it is kept in memory, logged, and recorded at the start of the next
+round before anything else; meanwhile the mark keeps the chat out of the round, and this
+process does not mistake its own mark for one a killed process left (which would turn a
+failed send into "delivered").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from loguru import logger
+
+from cosmobot.schedule import daybook
+from cosmobot.storage.database import in_db_thread
+
+# Pauses between tries at recording one outcome.
+RECORD_DELAYS = (0.5, 2.0, 5.0)
+
+
+class Result(enum.Enum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    GONE = "gone"  # the bot can no longer write to the chat
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One send's result: to which chat, for which local day (in zone), and when."""
+
+    subscription_id: int
+    chat_id: int
+    day: dt.date
+    zone: str
+    at: dt.datetime
+    result: Result
+
+
+# Outcomes the database would not take yet, by subscription.
+_unrecorded: dict[int, Outcome] = {}
+
+
+def unrecorded() -> set[int]:
+    """Return the subscriptions whose outcome is waiting to be recorded."""
+    return set(_unrecorded)
+
+
+def write(outcome: Outcome) -> int:
+    """Record an outcome (on the database thread); the tries so far for a failure, else 0."""
+    if outcome.result is Result.DELIVERED:
+        daybook.record_delivery(outcome.subscription_id, outcome.day, outcome.zone, outcome.at)
+    elif outcome.result is Result.GONE:
+        daybook.deactivate(outcome.subscription_id)
+    else:
+        return daybook.record_failure(outcome.subscription_id, outcome.day, outcome.at)
+    return 0
+
+
+async def record(outcome: Outcome) -> int | None:
+    """Record an outcome, trying again after each pause; None if it is kept for later."""
+    for pause in (*RECORD_DELAYS, None):
+        try:
+            return await in_db_thread(write, outcome)
+        except Exception as error:  # a locked, slow or vanished database
+            if pause is None:
+                _keep(outcome, error)
+                return None
+            logger.warning("Could not record the daily image to chat {} as {} ({}); trying "
+                           "again in {:.1f}s", outcome.chat_id, outcome.result.value, error, pause)
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable: the last try returns")
+
+
+def _keep(outcome: Outcome, error: Exception) -> None:
+    logger.error("Could not record the daily image to chat {} as {} ({}); kept to record "
+                 "at the next round", outcome.chat_id, outcome.result.value, error)
+    _unrecorded[outcome.subscription_id] = outcome
+
+
+async def record_kept() -> None:
+    """Record the outcomes kept from earlier rounds; those that still fail stay kept."""
+    for outcome in list(_unrecorded.values()):
+        try:
+            await in_db_thread(write, outcome)
+        except Exception as error:
+            logger.warning("Still cannot record the daily image to chat {} as {} ({})",
+                           outcome.chat_id, outcome.result.value, error)
+            continue
+        del _unrecorded[outcome.subscription_id]
+        logger.info("Recorded the daily image to chat {} as {}, kept since {:%H:%M:%S} UTC",
+                    outcome.chat_id, outcome.result.value, outcome.at)
