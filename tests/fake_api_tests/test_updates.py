@@ -38,6 +38,15 @@ async def test_push_text_queues_a_command_update(fake_api):
 
 
 @pytest.mark.asyncio
+async def test_a_user_without_a_language_has_no_language_code(fake_api):
+    fake_api.push_text(42, "hi", language_code=None)
+    async with make_bot(fake_api) as bot:
+        (update,) = await bot.get_updates(timeout=0)
+    assert update.message.from_user.language_code is None
+    assert "language_code" not in fake_api.calls("getUpdates")[0].result[0]["message"]["from"]
+
+
+@pytest.mark.asyncio
 async def test_get_updates_honours_limit_and_allowed_updates(fake_api):
     for text in ("one", "two", "three"):
         fake_api.push_text(5, text)
