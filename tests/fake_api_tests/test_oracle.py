@@ -110,9 +110,12 @@ ANSWERS = {
         "sendMessage", 200, {"ok": True, "result": {**MESSAGE, "caption": None}},
         "result.caption", "null, which Telegram never sends: it leaves the field out"),
     "a field by aiogram's name": (
-        "getUpdates", 200, {"ok": True, "result": [{"update_id": 1, "message": {
-            **{k: v for k, v in MESSAGE.items() if k != "from"}, "from_user": ADA}}]},
-        "result[0].message.from_user", "no field of Message in the Bot API"),
+        "getUpdates", 200, {"ok": True, "result": [{"update_id": 1, "callback_query": {
+            "id": "7", "from_user": ADA, "chat_instance": "1", "data": "cosmic"}}]},
+        "result[0].callback_query.from", "Field required"),
+    "a field Telegram does not have": (
+        "sendMessage", 200, {"ok": True, "result": {**MESSAGE, "sender": ADA}},
+        "result.sender", "no field of Message in the Bot API"),
     "a date that is no Unix time": (
         "sendMessage", 200, {"ok": True, "result": {**MESSAGE, "date": "2026-01-01T00:00:00"}},
         "result.date", "a str where Telegram sends Unix time, an integer"),
