@@ -1,8 +1,14 @@
 """aiogram's model of the Bot API, as the oracle reads it: methods by name and strict checks.
 
 aiogram generates its pydantic types from the official Bot API documentation, so nobody here
-wrote them. They are lenient on purpose (every object takes unknown fields, names as well as
-aliases, "5" for an int), so the checks here add what Telegram itself guarantees.
+wrote them. Where they differ from Telegram:
+- looser: every object takes unknown fields, aiogram's field names beside Telegram's ("from"
+  is from_user), "5" for an int, ISO strings for dates, and a default for each tag (such as
+  ChatMember.status); the checks here add what Telegram guarantees on each of these.
+- stricter: a JSON body with a number for a string parameter, which Telegram reads, fails;
+  no client here sends one.
+- newer: aiogram 3.31 models Bot API 10.3, python-telegram-bot 22.8 speaks 10.0, so answers
+  carry the fields the Bot API added since (PTB keeps them in api_kwargs).
 """
 
 from __future__ import annotations
