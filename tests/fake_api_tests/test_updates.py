@@ -90,7 +90,8 @@ async def test_long_poll_returns_empty_after_its_timeout(fake_api):
 async def _held_poll(fake: FakeBotApi, token: str = TOKEN) -> asyncio.Task:
     """A long poll the fake is holding (it holds a poll as it records it, with no latency)."""
     polls = len(fake.calls("getUpdates"))
-    held = asyncio.create_task(raw(fake, "getUpdates", token, data={"timeout": "10"}))
+    held = asyncio.create_task(raw(fake, "getUpdates", token, data={"timeout": "10"},
+                                   timeout=30))
     await fake.await_until(lambda: len(fake.calls("getUpdates")) > polls)
     return held
 
