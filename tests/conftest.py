@@ -127,6 +127,10 @@ def log_lines() -> Iterator[list[str]]:
 
 @pytest.fixture
 def fake_api() -> Iterator[FakeBotApi]:
-    """A fake Bot API on 127.0.0.1 that knows the test token."""
+    """A fake Bot API on 127.0.0.1 that knows the test token.
+
+    Teardown fails the test if its oracle saw a call the Bot API would refuse, or an answer
+    Telegram would not give (leaving the `with` block asserts none).
+    """
     with FakeBotApi([TOKEN]) as api:
         yield api

@@ -83,12 +83,18 @@ BASIC, UPGRADED, BOB = -4000000001, -1004000000001, 1002
 async def test_chat_members_have_the_status_they_were_given(groups):
     groups.set_member_status(GROUP, ALICE, "administrator")
     groups.set_member_status(FORUM, ALICE, "creator")
+    others = {2001: "restricted", 2002: "left", 2003: "kicked"}
+    for user_id, status in others.items():
+        groups.set_member_status(GROUP, user_id, status)
     async with make_bot(groups) as bot:
         admin = await bot.get_chat_member(GROUP, ALICE)
         owner = await bot.get_chat_member(FORUM, ALICE)
         member = await bot.get_chat_member(GROUP, BOB)
+        restricted, left, kicked = [await bot.get_chat_member(GROUP, user) for user in others]
     assert (admin.status, owner.status, member.status) == ("administrator", "creator", "member")
     assert admin.user.id == ALICE and admin.can_manage_chat
+    assert [m.status for m in (restricted, left, kicked)] == list(others.values())
+    assert restricted.is_member and not restricted.can_send_messages
 
 
 @pytest.mark.asyncio

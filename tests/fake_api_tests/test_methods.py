@@ -7,6 +7,7 @@ import pytest
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 
 from tests.fake_api_tests.client import KEYBOARD, OTHER, TOKEN, error_body, make_bot, png, raw
+from tests.fakebotapi import methods
 
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 
@@ -45,6 +46,9 @@ async def test_unknown_method_is_404_not_found(fake_api):
     async with make_bot(fake_api) as bot:
         with pytest.raises(EndPointNotFound):
             await bot.do_api_request("sendTelepathy", api_kwargs={"chat_id": 1})
+    # No Bot API method has that name: the oracle says so for each call.
+    assert [(v.method, v.problem) for v in fake_api.take_violations()] == [
+        ("sendTelepathy", "no such Bot API method")] * 2
 
 
 @pytest.mark.asyncio
@@ -105,6 +109,20 @@ async def test_send_message_rejects_bad_text(fake_api, text, description):
         with pytest.raises(BadRequest):
             await bot.send_message(1, text)
         assert (await bot.send_message(1, "x" * 4096)).text == "x" * 4096
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("keyboard", "description"), [
+    ({"inline_keyboard": "Next"}, methods.KEYBOARD_NOT_ROWS),
+    ({"inline_keyboard": [{"text": "Next"}]}, methods.KEYBOARD_NOT_ROWS),
+    ({"inline_keyboard": [["Next"]]}, methods.BUTTON_NOT_OBJECT),
+])
+async def test_an_inline_keyboard_of_the_wrong_shape_is_refused(fake_api, keyboard, description):
+    response = await raw(fake_api, "sendMessage",
+                         json={"chat_id": 5, "text": "hi", "reply_markup": keyboard})
+    assert response.json() == error_body(400, description)
+    assert fake_api.sent_to(5) == []
+    assert fake_api.take_violations()  # aiogram's model of the Bot API refuses it too
 
 
 @pytest.mark.asyncio

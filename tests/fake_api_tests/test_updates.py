@@ -7,11 +7,12 @@ import time
 import httpx
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Conflict
 from telegram.ext import Application, CommandHandler
 
-from tests.fake_api_tests.client import KEYBOARD, OTHER, TOKEN, make_bot, png
+from tests.fake_api_tests.client import KEYBOARD, OTHER, TOKEN, error_body, make_bot, png, raw
 from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi.errors import CONFLICT
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -35,6 +36,15 @@ async def test_push_text_queues_a_command_update(fake_api):
         assert [u.message.text for u in updates] == ["plain"]
         assert await bot.get_updates(offset=updates[0].update_id + 1, timeout=0) == ()
         assert await bot.get_updates(timeout=0) == ()  # confirmed updates are gone
+
+
+@pytest.mark.asyncio
+async def test_a_user_without_a_language_has_no_language_code(fake_api):
+    fake_api.push_text(42, "hi", language_code=None)
+    async with make_bot(fake_api) as bot:
+        (update,) = await bot.get_updates(timeout=0)
+    assert update.message.from_user.language_code is None
+    assert "language_code" not in fake_api.calls("getUpdates")[0].result[0]["message"]["from"]
 
 
 @pytest.mark.asyncio
@@ -75,6 +85,53 @@ async def test_long_poll_returns_empty_after_its_timeout(fake_api):
         started = time.monotonic()
         assert await bot.get_updates(timeout=1) == ()
         assert 0.9 <= time.monotonic() - started < 3
+
+
+async def _held_poll(fake: FakeBotApi, token: str = TOKEN) -> asyncio.Task:
+    """A long poll the fake is holding (it holds a poll as it records it, with no latency)."""
+    polls = len(fake.calls("getUpdates"))
+    held = asyncio.create_task(raw(fake, "getUpdates", token, data={"timeout": "10"},
+                                   timeout=30))
+    await fake.await_until(lambda: len(fake.calls("getUpdates")) > polls)
+    return held
+
+
+@pytest.mark.asyncio
+async def test_a_second_long_poll_ends_the_held_one_with_409(fake_api):
+    held = await _held_poll(fake_api)
+    async with make_bot(fake_api) as bot:
+        second = asyncio.create_task(bot.get_updates(timeout=10))
+        response = await asyncio.wait_for(held, 5)
+        assert response.status_code == 409
+        assert response.json() == error_body(409, CONFLICT)
+        fake_api.push_text(5, "for the poller that is left")
+        assert [u.message.text for u in await asyncio.wait_for(second, 5)] == [
+            "for the poller that is left"]
+    assert [c.status for c in fake_api.calls("getUpdates")] == [409, 200]
+
+
+@pytest.mark.asyncio
+async def test_the_real_client_of_the_ended_poll_sees_conflict(fake_api):
+    async with make_bot(fake_api) as first:
+        held = asyncio.create_task(first.get_updates(timeout=10))
+        await fake_api.await_until(lambda: fake_api.calls("getUpdates"))
+        assert await raw(fake_api, "getUpdates", data={"timeout": "0"})
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await asyncio.wait_for(held, 5)
+
+
+@pytest.mark.asyncio
+async def test_polls_of_other_bots_and_polls_one_after_another_do_not_conflict(fake_api):
+    held = await _held_poll(fake_api)
+    async with make_bot(fake_api, OTHER) as other:
+        assert await other.get_updates(timeout=0) == ()
+    fake_api.push_text(5, "still held")
+    response = await asyncio.wait_for(held, 5)
+    assert [u["message"]["text"] for u in response.json()["result"]] == ["still held"]
+    async with make_bot(fake_api) as bot:
+        assert await bot.get_updates(timeout=0, offset=response.json()["result"][0][
+            "update_id"] + 1) == ()
+    assert [c.status for c in fake_api.calls("getUpdates")] == [200, 200, 200]
 
 
 @pytest.mark.asyncio

@@ -4,15 +4,21 @@ The server runs aiohttp on 127.0.0.1 in a background thread with its own event l
 running in this process (on any thread or loop) or in a subprocess can reach it via `base_url`.
 Answers mirror Telegram's: the same JSON shapes, HTTP status codes and error descriptions.
 
+An oracle checks every call it serves, and every answer it gives, against aiogram's model of
+the Bot API (generated from Telegram's documentation); leaving a FakeBotApi fails on any
+violation, naming the method, the field and the value.
+
 Modules: `fake` (FakeBotApi, what tests use), `server` (HTTP and routing), `methods` (the
-Bot API methods), `state` (chats, messages, file_ids), `updates` (getUpdates), `media`
-(photo checks), `faults` (injected failures), `limits` (Telegram's flood limits), `recording`
-(calls), `errors` (error answers).
+Bot API methods), `state` (chats, messages, file_ids), `updates` (getUpdates), `inline`
+(inline queries), `media` (photo checks), `faults` (injected failures), `limits` (Telegram's
+flood limits), `recording` (calls), `errors` (error answers), `oracle` (the checks and the
+violations found), `apimodel` (aiogram's model, read strictly).
 """
 
 from tests.fakebotapi.errors import ApiError
 from tests.fakebotapi.fake import FakeBotApi
 from tests.fakebotapi.limits import FloodLimits, Limit
+from tests.fakebotapi.oracle import Violation
 from tests.fakebotapi.recording import Call
 
-__all__ = ["ApiError", "Call", "FakeBotApi", "FloodLimits", "Limit"]
+__all__ = ["ApiError", "Call", "FakeBotApi", "FloodLimits", "Limit", "Violation"]

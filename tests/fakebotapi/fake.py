@@ -11,6 +11,7 @@ from typing import Any, Self
 from tests.fakebotapi.faults import Faults
 from tests.fakebotapi.inline import InlineQueries
 from tests.fakebotapi.methods import BotMethods
+from tests.fakebotapi.oracle import Oracle, Violation
 from tests.fakebotapi.recording import Call, CallLog
 from tests.fakebotapi.server import Server
 from tests.fakebotapi.state import TelegramState, bot_id
@@ -62,8 +63,10 @@ class FakeBotApi:
         self._calls = CallLog()
         self._faults = Faults()
         self._inline = InlineQueries(self._state)
+        self._oracle = Oracle()
         methods = BotMethods(self._state, self._updates, self._inline).table()
-        self._server = Server(self._state.bots, methods, self._calls, self._faults, self._updates)
+        self._server = Server(self._state.bots, methods, self._calls, self._faults, self._updates,
+                              self._oracle)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -79,8 +82,15 @@ class FakeBotApi:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        """Stop serving, then fail on any violation the oracle found (see `violations`)."""
         self.stop()
+        if exc is not None:
+            # Keep the test's own failure, and tell what the oracle found beside it.
+            if self.violations():
+                exc.add_note(self._violations_report())
+            return
+        self.assert_no_violations()
 
     @property
     def base_url(self) -> str:
@@ -101,12 +111,13 @@ class FakeBotApi:
     # ---- test-side control -----------------------------------------------------------------
 
     def push_text(self, chat_id: int, text: str, *, token: str | None = None,
-                  language_code: str = "en", first_name: str = "Ada", user_id: int | None = None,
-                  thread_id: int | None = None) -> dict:
+                  language_code: str | None = "en", first_name: str = "Ada",
+                  user_id: int | None = None, thread_id: int | None = None) -> dict:
         """Queue a text message; returns the update.
 
         By default it comes from user `chat_id` in their private chat. In a group made by
         `add_group`, it comes from `user_id`, and in forum topic `thread_id` if given.
+        `language_code=None`: a user whose language Telegram does not know.
         """
         token = self._state.token(token)
         user_id = chat_id if user_id is None else user_id
@@ -127,7 +138,7 @@ class FakeBotApi:
         return self._updates.push(token, "message", message)
 
     def push_callback(self, chat_id: int, data: str, *, message_id: int | None = None,
-                      token: str | None = None, language_code: str = "en",
+                      token: str | None = None, language_code: str | None = "en",
                       user_id: int | None = None) -> dict:
         """Queue a callback_query pressed on a bot message (default: the bot's latest one)."""
         token = self._state.token(token)
@@ -139,7 +150,7 @@ class FakeBotApi:
         return self._updates.push(token, "callback_query", query)
 
     def push_inline_query(self, user_id: int, query: str, offset: str = "", *,
-                          language_code: str = "en", token: str | None = None) -> dict:
+                          language_code: str | None = "en", token: str | None = None) -> dict:
         """Queue an inline query typed by user_id (`@bot query`); returns the update."""
         token = self._state.token(token)
         inline_query = self._inline.new(token, user_id, query, offset, language_code)
@@ -221,6 +232,26 @@ class FakeBotApi:
     def commands(self, token: str | None = None, language_code: str = "") -> list[dict]:
         """The commands last stored by setMyCommands."""
         return self._state.commands(token, language_code)
+
+    # ---- the oracle: aiogram's model of the Bot API --------------------------------------------
+
+    def violations(self) -> list[Violation]:
+        """Requests the Bot API would not accept and answers Telegram would not give, so far."""
+        return self._oracle.violations()
+
+    def take_violations(self) -> list[Violation]:
+        """The violations so far, forgotten: for a test that provokes them on purpose."""
+        return self._oracle.take_violations()
+
+    def assert_no_violations(self) -> None:
+        """Fail with every violation, naming its method, field and value, if there is one."""
+        if self.violations():
+            raise AssertionError(self._violations_report())
+
+    def _violations_report(self) -> str:
+        lines = [f"  {violation}" for violation in self.violations()]
+        return ("the fake Bot API saw calls or gave answers that aiogram's model of the Bot API "
+                "refuses:\n" + "\n".join(lines))
 
     # ---- recorded calls --------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ class InlineQueries:
         self._asked: dict[str, tuple[str, float]] = {}  # query id -> (bot token, when asked)
 
     def new(self, token: str, user_id: int, query: str, offset: str,
-            language_code: str) -> dict:
+            language_code: str | None) -> dict:
         """An InlineQuery from user_id, as Telegram sends it in an update."""
         query_id = str(secrets.randbits(62))
         with self._lock:

@@ -12,6 +12,10 @@ from tests.fakebotapi.media import mint_photo_sizes
 from tests.fakebotapi.state import TelegramState
 from tests.fakebotapi.updates import UpdateQueue
 
+KEYBOARD_NOT_ROWS = ('Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be '
+                     'an Array of Arrays')
+BUTTON_NOT_OBJECT = ("Bad Request: can't parse inline keyboard button: InlineKeyboardButton "
+                     "must be an Object")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -29,7 +33,16 @@ MEMBER_FIELDS: dict[str, dict] = {
         "can_delete_messages": True, "can_manage_video_chats": True,
         "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
         "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-        "can_delete_stories": False,
+        "can_delete_stories": False, "can_send_welcome_messages": False,
+    },
+    "restricted": {
+        "is_member": True, "until_date": 0,
+        **dict.fromkeys((
+            "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+            "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
+            "can_send_other_messages", "can_add_web_page_previews", "can_react_to_messages",
+            "can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages",
+            "can_manage_topics"), False),
     },
     "kicked": {"until_date": 0},
 }
@@ -159,7 +172,14 @@ def _checked_caption(caption: Any) -> str:
 def _inline(params: dict) -> dict | None:
     # Telegram echoes only inline keyboards in the Message; other markups are not stored on it.
     markup = params.get("reply_markup")
-    return markup if isinstance(markup, dict) and markup.get("inline_keyboard") else None
+    if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+        return None
+    rows = markup["inline_keyboard"]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise ApiError(400, KEYBOARD_NOT_ROWS)
+    if not all(isinstance(button, dict) for row in rows for button in row):
+        raise ApiError(400, BUTTON_NOT_OBJECT)
+    return markup if rows else None
 
 
 def _markup(params: dict) -> dict:

@@ -16,6 +16,7 @@ from aiohttp import web
 from tests.fakebotapi.errors import ApiError
 from tests.fakebotapi.faults import Faults
 from tests.fakebotapi.methods import Files, Handler, MethodTable
+from tests.fakebotapi.oracle import Oracle
 from tests.fakebotapi.recording import Call, CallLog
 from tests.fakebotapi.updates import UpdateQueue
 
@@ -39,9 +40,10 @@ class Server:
     """
 
     def __init__(self, bots: Collection[str], methods: MethodTable, calls: CallLog,
-                 faults: Faults, updates: UpdateQueue) -> None:
+                 faults: Faults, updates: UpdateQueue, oracle: Oracle) -> None:
         self._bots, self._methods = bots, methods
         self._calls, self._faults, self._updates = calls, faults, updates
+        self._oracle = oracle
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
@@ -110,17 +112,18 @@ class Server:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         match = PATH_RE.fullmatch(request.path)
-        if match is None:
-            return _error_response(ApiError(404, "Not Found"))
+        if match is None:  # no method call at all, so there is nothing for the oracle to check
+            return web.json_response(_error_body(ApiError(404, "Not Found")), status=404)
         token, name = match.groups()
+        method, handler = self._methods.get(name.lower(), (name, None))
         try:
             params, files = await _read_params(request)
         except ApiError as exc:
-            return _error_response(exc)
-        method, handler = self._methods.get(name.lower(), (name, None))
+            return self._respond(method, exc.status, _error_body(exc))
         filename, data = next(iter(files.values()), (None, None))
         call = Call(method, params, token, time.monotonic(), data, filename)
         self._calls.record(call)
+        self._oracle.check_request(method, params, files)
         if self._faults.take_drop(method) and request.transport is not None:
             request.transport.close()  # the client sees the server hang up without answering
             return web.Response()
@@ -135,9 +138,13 @@ class Server:
                 result = await result
         except ApiError as exc:
             self._calls.answer(call, exc.status)
-            return _error_response(exc)
+            return self._respond(call.method, exc.status, _error_body(exc))
         self._calls.answer(call, 200, result)
-        return web.json_response({"ok": True, "result": result})
+        return self._respond(call.method, 200, {"ok": True, "result": result})
+
+    def _respond(self, method: str, status: int, body: dict) -> web.Response:
+        self._oracle.check_answer(method, status, body)
+        return web.json_response(body, status=status)
 
     def _dispatch(self, token: str, method: str, handler: Handler | None, params: dict,
                   files: Files) -> Any:
@@ -192,8 +199,8 @@ def _decode(key: str, value: Any) -> Any:
     return value
 
 
-def _error_response(exc: ApiError) -> web.Response:
+def _error_body(exc: ApiError) -> dict[str, Any]:
     body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
     if exc.parameters:
         body["parameters"] = exc.parameters
-    return web.json_response(body, status=exc.status)
+    return body

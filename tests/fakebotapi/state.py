@@ -119,12 +119,12 @@ class TelegramState:
             raise ApiError(400, GROUP_UPGRADED, migrate_to_chat_id=upgraded_to)
         return chat_id
 
-    def user(self, chat_id: int, language_code: str) -> dict:
-        """The User behind a private chat."""
+    def user(self, chat_id: int, language_code: str | None) -> dict:
+        """The User behind a private chat; Telegram leaves out a language it does not know."""
         with self._lock:
             first_name = self._chats.get(chat_id, "Ada")
-        return {"id": chat_id, "is_bot": False, "first_name": first_name,
-                "language_code": language_code}
+        user = {"id": chat_id, "is_bot": False, "first_name": first_name}
+        return {**user, "language_code": language_code} if language_code else user
 
     # ---- messages ----------------------------------------------------------------------------
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from dataclasses import dataclass, field
 
 from tests.fakebotapi.errors import CONFLICT, ApiError
+
+
+@dataclass(eq=False)
+class _Poll:
+    """One getUpdates call being answered; a later one for the same bot terminates it."""
+
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    terminated: bool = False
 
 
 class UpdateQueue:
@@ -19,23 +28,22 @@ class UpdateQueue:
         self._allowed: dict[str, list[str]] = {}
         self._update_id = 100000
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wakeups: dict[str, asyncio.Event] = {}
+        self._polls: dict[str, _Poll] = {}  # token -> its latest getUpdates, until answered
         self._stopping = False
 
     def open(self) -> None:
         """Get ready to hold long polls on the running loop (the server's)."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            self._loop, self._stopping = loop, False
-            self._wakeups = {token: asyncio.Event() for token in self._updates}
+            self._loop, self._stopping, self._polls = loop, False, {}
 
     def close(self) -> None:
         """Answer held long polls now, so shutdown does not wait out their timeout."""
         with self._lock:
             self._loop, self._stopping = None, True
-            wakeups = list(self._wakeups.values())
-        for wakeup in wakeups:
-            wakeup.set()
+            polls = list(self._polls.values())
+        for poll in polls:
+            poll.wakeup.set()
 
     def push(self, token: str, kind: str, payload: dict) -> dict:
         """Queue an update of `kind` (e.g. "message") for `token`; returns the update."""
@@ -43,31 +51,55 @@ class UpdateQueue:
             self._update_id += 1
             update = {"update_id": self._update_id, kind: payload}
             self._updates[token].append(update)
-            loop, wakeup = self._loop, self._wakeups.get(token)
-        if loop is not None and wakeup is not None:
+            loop, poll = self._loop, self._polls.get(token)
+        if loop is not None and poll is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
-                loop.call_soon_threadsafe(wakeup.set)
+                loop.call_soon_threadsafe(poll.wakeup.set)
         return update
 
     async def get_updates(self, token: str, params: dict) -> list[dict]:
-        """Answer getUpdates: at once if updates wait, else when one arrives or time runs out."""
+        """Answer getUpdates: at once if updates wait, else when one arrives or time runs out.
+
+        Like Telegram, a getUpdates for a bot ends the one already held for it with a 409.
+        """
         if self.conflict:
             raise ApiError(409, CONFLICT)
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         if isinstance(params.get("allowed_updates"), list):
             with self._lock:
                 self._allowed[token] = params["allowed_updates"]
+        poll = self._hold(token)
+        try:
+            return await self._wait(token, poll, offset, max(1, min(limit, 100)),
+                                    float(params.get("timeout") or 0))
+        finally:
+            with self._lock:
+                if self._polls.get(token) is poll:
+                    del self._polls[token]
+
+    def _hold(self, token: str) -> _Poll:
+        poll = _Poll()
+        with self._lock:
+            earlier, self._polls[token] = self._polls.get(token), poll
+        if earlier is not None:
+            earlier.terminated = True
+            earlier.wakeup.set()
+        return poll
+
+    async def _wait(self, token: str, poll: _Poll, offset: int, limit: int,
+                    timeout: float) -> list[dict]:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + float(params.get("timeout") or 0)
-        wakeup = self._wakeups[token]
+        deadline = loop.time() + timeout
         while True:
-            wakeup.clear()  # before looking, so a push after the look still wakes us
-            batch = self._take(token, offset, max(1, min(limit, 100)))
+            poll.wakeup.clear()  # before looking, so a push after the look still wakes us
+            if poll.terminated:
+                raise ApiError(409, CONFLICT)
+            batch = self._take(token, offset, limit)
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or self._stopping:
                 return batch
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), remaining)
+                await asyncio.wait_for(poll.wakeup.wait(), remaining)
 
     def _take(self, token: str, offset: int, limit: int) -> list[dict]:
         with self._lock:
