@@ -24,8 +24,9 @@ def press_answers(fake_api) -> list:
 
 
 def test_a_flooding_chat_does_not_delay_another_users_help(bot, fake_api):
-    # Telegram's per-chat limit: after her first image, Alice's next one must wait about 5 s.
-    fake_api.chat_rate_limit = 0.2
+    # Telegram's per-chat limit: after her first image, Alice's next one must wait about 10 s,
+    # time enough for the bot to take in her presses and answer Boris even on a busy machine.
+    fake_api.chat_rate_limit = 0.1
     fake_api.push_text(ALICE, "/cosmic")
     fake_api.wait_until(lambda: photos(fake_api, ALICE))
     for _ in range(PRESSES):
@@ -34,7 +35,7 @@ def test_a_flooding_chat_does_not_delay_another_users_help(bot, fake_api):
     fake_api.wait_until(lambda: texts(fake_api, BORIS))
     assert len(photos(fake_api, ALICE)) == 1  # Boris was answered while Alice's image waited
     fake_api.wait_until(lambda: len(press_answers(fake_api)) == PRESSES)
-    fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 2, timeout=20)
+    fake_api.wait_until(lambda: len(photos(fake_api, ALICE)) == 2, timeout=30)
     # One image at a time: the press that got the chat's slot; every other one was told so.
     notices = [c.params.get("text") for c in press_answers(fake_api)]
     assert notices.count(ON_ITS_WAY) == PRESSES - 1
