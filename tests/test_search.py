@@ -9,6 +9,7 @@ import pytest
 from cosmobot.images import search
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.storage.shufflebag import Bag
+from tests.factories import make_assets
 
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "images"
 
@@ -62,3 +63,39 @@ def test_a_search_of_only_seen_images_avoids_the_last_one_and_keeps_the_round():
     assert {bag.pick_among(["b", "c"]) for _ in range(50)} == {"b"}
     assert bag.pick_among(["c"]) == "c"
     assert bag.pick_among([]) is None
+
+
+# A `ё` typed as `е` + U+0308 (COMBINING DIAERESIS), as some keyboards and pastes give it.
+DECOMPOSED_YO = "е\u0308"
+
+
+def test_words_are_normalised_before_they_are_compared():
+    assert search.words(f"ОР{DECOMPOSED_YO.upper()}Л ＮＧＣ３４６") == ["орел", "ngc346"]
+    assert search.words("Ｍ１６") == search.words("m16")
+
+
+@pytest.mark.parametrize("query", ["ＥＡＧＬＥ", "ｍ１６", f"туманность ор{DECOMPOSED_YO}л",
+                                   f"ОР{DECOMPOSED_YO.upper()}Л"])
+def test_a_query_in_another_unicode_form_finds_the_title(shipped, query):
+    assert "Eagle Nebula (M16)" in titles(shipped, query)
+
+
+NORMALISED_TITLES = f"""
+["ngc.jpg"]
+title.en = "ＮＧＣ 602 in full-width letters"
+title.ru = "Звёздное скопление"
+
+["eagle.jpg"]
+title.en = "Eagle"
+title.ru = "Ор{DECOMPOSED_YO}л"
+"""
+
+
+@pytest.mark.parametrize(("query", "found"), [("ngc 602", "ngc.jpg"), ("орел", "eagle.jpg"),
+                                              ("Орёл", "eagle.jpg")])
+def test_a_title_in_another_unicode_form_is_found(tmp_path, query, found):
+    root = make_assets(tmp_path / "assets", ("ngc.jpg", "eagle.jpg"))
+    (root / "cosmic" / "credits.toml").write_text(NORMALISED_TITLES, encoding="utf-8")
+    library = AssetLibrary(root)
+    library.scan()
+    assert search.find(library, query) == [f"cosmic/{found}"]

@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from cosmobot import sender
 from cosmobot.bot import daily_handlers, handlers
+from cosmobot.bot.chatlanes import ChatLaneProcessor
 from cosmobot.bot.delivery import COSMIC_PATTERN
 from cosmobot.bot.polling import PollingRequest
 from cosmobot.bot.ratelimit import build_rate_limiter
@@ -49,8 +50,9 @@ def build_application(settings: Settings) -> Application:
         Application.builder()
         .token(settings.require_token())
         .base_url(settings.api_url)
-        # One user's slow upload must never hold up another user's update.
-        .concurrent_updates(True)
+        # One user's slow upload must never hold up another user's update, nor one chat's flood
+        # of commands everyone else's.
+        .concurrent_updates(ChatLaneProcessor())
         # PTB's 5 s default is short for Telegram to take in and process a photo upload; a
         # timed-out upload is not retried (it may have arrived), so give it time instead.
         .read_timeout(READ_TIMEOUT_SECONDS)

@@ -10,7 +10,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from cosmobot import sender
 from cosmobot.bot.retry import with_retries
-from cosmobot.bot.texts import caption, text
+from cosmobot.bot.texts import ECHO_LIMIT, caption, shorten, text
 from cosmobot.images import search
 from cosmobot.storage import shufflebag
 
@@ -105,4 +105,5 @@ def _no_match(language: str, query: str) -> str:
         return text(language, "no_images")
     picks = random.sample(keys, min(SUGGESTIONS, len(keys)))
     titles = ", ".join(sender.library().metadata(key).title(language) for key in picks)
-    return text(language, "no_match", query=query, titles=titles)
+    # Echoed in full, a long query would push the reply past Telegram's limit on a message.
+    return text(language, "no_match", query=shorten(query, ECHO_LIMIT), titles=titles)

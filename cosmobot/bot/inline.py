@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 
 from loguru import logger
 from telegram import Bot, InlineQueryResultCachedPhoto, InlineQueryResultsButton
@@ -29,6 +30,8 @@ CACHE_SECONDS = 30
 # not wait longer than the time left.
 ANSWER_TIMEOUT_SECONDS = 8
 START_PARAMETER = "inline"
+# The offsets this bot hands out: where a later page starts, in plain ASCII digits.
+NEXT_PAGE_OFFSET = re.compile(r"[1-9][0-9]{0,8}")
 
 
 async def answer_inline(bot: Bot, query_id: str, user_id: int, query: str, offset: str,
@@ -38,7 +41,7 @@ async def answer_inline(bot: Bot, query_id: str, user_id: int, query: str, offse
     cached = await _cached(bot, keys)
     if len(cached) < len(keys) and warmer is not None:
         warmer.start(bot)  # the missing ones join later answers once uploaded
-    start = int(offset) if offset.isdigit() else 0
+    start = _page_start(offset)
     page = cached[start:start + PAGE_SIZE]
     more = start + PAGE_SIZE < len(cached)
     results = [_result(key, file_id, language) for key, file_id in page]
@@ -60,6 +63,16 @@ async def answer_inline(bot: Bot, query_id: str, user_id: int, query: str, offse
         logger.info("Inline query {!r} expired before its answer: {}", query, error)
     except TelegramError as error:
         logger.warning("Could not answer inline query {!r}: {}", query, error)
+
+
+def _page_start(offset: str) -> int:
+    """Where the page asked for starts; an offset the bot never handed out means the first."""
+    if NEXT_PAGE_OFFSET.fullmatch(offset) and int(offset) % PAGE_SIZE == 0:
+        return int(offset)
+    if offset:
+        # Clients send back the next_offset the bot gave; anything else was made up.
+        logger.debug("Inline offset {!r} was never handed out; answering the first page", offset)
+    return 0
 
 
 def _daily_pick(user_id: int) -> list[str]:

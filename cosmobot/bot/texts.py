@@ -8,7 +8,12 @@ from cosmobot.images.metadata import ImageMeta
 
 ENGLISH, RUSSIAN = "en", "ru"
 LANGUAGES = (ENGLISH, RUSSIAN)
+# Telegram's most characters in a message's text, and in a photo's caption.
+MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
+# How much of what a user typed a reply repeats.
+ECHO_LIMIT = 40
+ELLIPSIS = "…"
 
 TEXTS: dict[str, dict[str, str]] = {
     ENGLISH: {
@@ -166,18 +171,33 @@ def language_of(user: User | None) -> str:
 
 
 def text(language: str, key: str, **values: object) -> str:
-    """Return the text for key in language, with values filled in."""
+    """Return the text for key in language, with values filled in, within a message's limit."""
     template = TEXTS.get(language, TEXTS[ENGLISH])[key]
-    return template.format(**values) if values else template
+    return shorten(template.format(**values), MESSAGE_LIMIT) if values else template
 
 
 def caption(meta: ImageMeta, language: str) -> str:
     """Return an image caption: its title, then its credit, within Telegram's limit."""
     credit = text(language, "credit", credit=meta.credit) if meta.credit else ""
     # The credit is what a licence asks us to show, so a long title gives way, not the credit.
-    credit = credit[:CAPTION_LIMIT]
-    room = CAPTION_LIMIT - len(credit) - (1 if credit else 0)
-    title = meta.title(language)
-    if len(title) > room:
-        title = title[: max(0, room - 1)].rstrip() + "…" if room > 0 else ""
+    credit = shorten(credit, CAPTION_LIMIT)
+    room = CAPTION_LIMIT - telegram_length(credit) - (1 if credit else 0)
+    title = shorten(meta.title(language), room)
     return "\n".join(part for part in (title, credit) if part)
+
+
+def telegram_length(value: str) -> int:
+    """Return the length of value in UTF-16 code units, as Telegram may count it."""
+    # Whether Telegram counts characters or UTF-16 units, this count is never the smaller one.
+    return len(value.encode("utf-16-le")) // 2
+
+
+def shorten(value: str, limit: int) -> str:
+    """Return value, or as much of its beginning as fits in limit, followed by "…"."""
+    if telegram_length(value) <= limit:
+        return value
+    room, end = limit - len(ELLIPSIS), 0
+    while end < len(value) and room >= telegram_length(value[end]):
+        room -= telegram_length(value[end])
+        end += 1
+    return value[:end].rstrip() + ELLIPSIS if room >= 0 else ""

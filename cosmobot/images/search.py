@@ -1,11 +1,13 @@
 """Finding images by title: every query word must begin some word of an English or Russian title.
 
-Case does not matter, and `ё` matches `е`: Russian writers often leave its dots out.
+Case does not matter, nor how the text is encoded (a decomposed `ё`, full-width `ＮＧＣ`), and
+`ё` matches `е`: Russian writers often leave its dots out.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from cosmobot.images.assets import AssetLibrary
@@ -17,8 +19,9 @@ SEARCH_LANGUAGES = ("en", "ru")
 
 
 def words(text: str) -> list[str]:
-    """Split text into normalised words: case-folded, with `ё` read as `е`."""
-    folded = text.casefold().replace("ё", "е")
+    """Split text into normalised words: NFKC, case-folded, with `ё` read as `е`."""
+    # NFKC first: it composes `е` + U+0308 into `ё` and turns `ＮＧＣ` into `NGC`.
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
     return [word for word in _SEPARATORS.split(folded) if word]
 
 
