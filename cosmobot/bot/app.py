@@ -39,6 +39,8 @@ BOOTSTRAP_RETRIES = 3
 MEDIA_WRITE_TIMEOUT_SECONDS = 60
 # How long a stopping bot waits for file_ids still being written to the database.
 SHUTDOWN_WRITES_SECONDS = 10
+# How long a stopping bot waits for the warm-up's upload on its way.
+SHUTDOWN_UPLOAD_SECONDS = 15
 POLLING = "polling_request"
 
 
@@ -62,6 +64,7 @@ def build_application(settings: Settings) -> Application:
         # leave the user without an answer.
         .defaults(Defaults(allow_sending_without_reply=True))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -118,6 +121,7 @@ def run_application(
 def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) -> None:
     if application.running:
         loop.run_until_complete(application.stop())
+        loop.run_until_complete(post_stop(application))
     loop.run_until_complete(application.shutdown())
     if application.post_shutdown:
         loop.run_until_complete(application.post_shutdown(application))
@@ -167,10 +171,19 @@ async def publish_commands(bot: Bot) -> None:
         await bot.set_my_commands(commands, language_code=code)
 
 
-async def post_shutdown(application: Application) -> None:
-    """Stop the warm-up, finish the writes still on their way, then release the database."""
+async def post_stop(application: Application) -> None:
+    """Stop the warm-up while the bot's connections to Telegram are still open."""
+    # PTB runs this after the updates and jobs are done and before it closes the bot's HTTP
+    # connections (Application.shutdown): the upload on its way can still finish.
     if jobs.WARMER in application.bot_data:
-        await application.bot_data[jobs.WARMER].stop()
+        await application.bot_data[jobs.WARMER].stop(timeout=SHUTDOWN_UPLOAD_SECONDS)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Finish the writes still on their way, then release the database."""
+    if jobs.WARMER in application.bot_data:
+        # Stopped in post_stop already, unless the bot stopped before it ever ran.
+        await application.bot_data[jobs.WARMER].stop(timeout=0)
     await filecache.settle(timeout=SHUTDOWN_WRITES_SECONDS)
     await sendcounts.flush()
     close_database()
