@@ -128,7 +128,7 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images; schedule the menu, the folder watch, the daily round and the warm-up."""
+    """Scan the images; schedule the menu, folder watch, daily round, warm-up and pruning."""
     settings: Settings = application.bot_data["settings"]
     library = AssetLibrary(settings.assets_dir)
     library.scan()
@@ -159,6 +159,12 @@ async def post_init(application: Application) -> None:
         interval=jobs.DAILY_INTERVAL_SECONDS,
         first=jobs.DAILY_FIRST_SECONDS,
         name=jobs.DAILY_JOB,
+    )
+    application.job_queue.run_repeating(
+        jobs.prune_database,
+        interval=jobs.PRUNE_INTERVAL_SECONDS,
+        first=jobs.PRUNE_FIRST_SECONDS,
+        name=jobs.PRUNE_JOB,
     )
 
 
