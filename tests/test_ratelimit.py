@@ -171,7 +171,7 @@ async def test_a_send_cancelled_while_waiting_gives_its_chats_turn_back(bot, fak
 async def test_a_cancelled_turn_stays_spent_when_a_later_one_is_booked(bot, fake_api):
     await send(bot, 7, "first")
     cancelled = asyncio.create_task(send(bot, 7, "never sent"))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.1)  # booked its turn, a second after the first
     booked_after_it = asyncio.create_task(send(bot, 7, "third"))
     await asyncio.sleep(0.3)
     await cancel(cancelled)

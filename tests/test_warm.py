@@ -167,7 +167,7 @@ def test_stopping_the_bot_lets_the_upload_in_flight_finish(tmp_path, fake_api, a
     settings = dataclasses.replace(bot_settings(tmp_path, fake_api, assets),
                                    cache_chat_id=CACHE_CHAT)
     fake_api.add_group(CACHE_CHAT, "Cache")
-    fake_api.upload_bandwidth = 500  # bytes/s: each upload takes a second or two
+    fake_api.upload_bandwidth = 200  # bytes/s: each upload takes a few seconds
     bot = BotThread(settings, fake_api).start()
     upload = fake_api.wait_until(lambda: fake_api.uploads())[0]
     assert upload.status is None  # on its way when the bot is told to stop

@@ -83,7 +83,7 @@ def test_a_run_ended_by_a_revoked_token_stops_the_warm_up_before_closing(
     could_reach_telegram = []
 
     class Warmer:
-        async def stop(self, timeout: float) -> None:
+        async def stop(self, timeout: float = 0) -> None:
             try:
                 could_reach_telegram.append(bool(await application.bot.get_me()))
             except Exception:  # the bot's connections are closed

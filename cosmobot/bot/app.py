@@ -39,8 +39,6 @@ BOOTSTRAP_RETRIES = 3
 MEDIA_WRITE_TIMEOUT_SECONDS = 60
 # How long a stopping bot waits for file_ids still being written to the database.
 SHUTDOWN_WRITES_SECONDS = 10
-# How long a stopping bot waits for the warm-up's upload on its way.
-SHUTDOWN_UPLOAD_SECONDS = 15
 POLLING = "polling_request"
 
 
@@ -182,7 +180,7 @@ async def post_stop(application: Application) -> None:
     # PTB runs this after the updates and jobs are done and before it closes the bot's HTTP
     # connections (Application.shutdown): the upload on its way can still finish.
     if jobs.WARMER in application.bot_data:
-        await application.bot_data[jobs.WARMER].stop(timeout=SHUTDOWN_UPLOAD_SECONDS)
+        await application.bot_data[jobs.WARMER].stop()
 
 
 async def post_shutdown(application: Application) -> None:

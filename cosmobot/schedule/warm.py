@@ -33,7 +33,7 @@ class Outcome(StrEnum):
 
 # Called after each image with its key and what became of it.
 OnImage = Callable[[str, Outcome], None]
-# How long a stopping bot waits for the warm-up's upload in flight by default.
+# How long a stopping bot waits for the warm-up's upload on its way (bounded: a stop must end).
 STOP_WAIT_SECONDS = 15.0
 
 
