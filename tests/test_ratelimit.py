@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from contextlib import suppress
 
 import pytest
 import pytest_asyncio
@@ -117,3 +119,95 @@ async def test_bulk_options_only_for_bots_with_a_rate_limiter(bot, fake_api):
 async def test_the_bot_is_built_with_this_limiter(tmp_path, fake_api):
     application = build_application(bot_settings(tmp_path, fake_api, tmp_path))
     assert isinstance(application.bot.rate_limiter, LaneRateLimiter)
+
+
+def arrival_gaps(fake_api, chat_id):
+    """Seconds between the messages to chat_id, by when the fake received them."""
+    times = [call.timestamp for call in fake_api.calls("sendMessage")
+             if str(call.params["chat_id"]) == str(chat_id)]
+    return [later - earlier for earlier, later in zip(times, times[1:])]
+
+
+async def cancel(task):
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_private_chats_get_one_a_second_and_groups_one_every_three(bot, fake_api, limits):
+    fake_api.add_chat(GROUP)
+    await asyncio.gather(*(send(bot, chat, f"message {n}")
+                           for n in range(3) for chat in (7, GROUP)))
+    private, group = arrival_gaps(fake_api, 7), arrival_gaps(fake_api, GROUP)
+    assert len(private) == len(group) == 2
+    # Telegram's own limits, whatever the limiter's constants say; arrivals may come a
+    # little closer than departures, hence the margin below the limit.
+    assert min(private) >= 0.9, private
+    assert min(group) >= 2.9, group
+    assert limits.refused == 0
+
+
+async def test_pacing_holds_for_a_chat_past_the_remembered_chats(bot, fake_api, monkeypatch):
+    monkeypatch.setattr(ratelimit, "REMEMBERED_CHATS", 3)
+    await send(bot, 7, "first")
+    await asyncio.gather(*(send(bot, chat) for chat in range(1, 6)))  # the memory overflows
+    await send(bot, 7, "again")
+    assert arrival_gaps(fake_api, 7)[0] >= 0.9
+
+
+async def test_a_send_cancelled_while_waiting_gives_its_chats_turn_back(bot, fake_api,
+                                                                        monkeypatch):
+    monkeypatch.setattr(ratelimit, "PRIVATE_CHAT_INTERVAL_SECONDS", 2.0)
+    await send(bot, 7, "first")
+    waiting = asyncio.create_task(send(bot, 7, "never sent"))
+    await asyncio.sleep(0.3)  # it waits for its turn, two seconds after the first
+    await cancel(waiting)
+    await send(bot, 7, "next")
+    assert [call.params["text"] for call in fake_api.calls("sendMessage")] == ["first", "next"]
+    # The next message took the cancelled one's turn, not the one after it (4 s).
+    assert 1.9 <= arrival_gaps(fake_api, 7)[0] < 3.0
+
+
+async def test_a_cancelled_turn_stays_spent_when_a_later_one_is_booked(bot, fake_api):
+    await send(bot, 7, "first")
+    cancelled = asyncio.create_task(send(bot, 7, "never sent"))
+    await asyncio.sleep(0.1)  # booked its turn, a second after the first
+    booked_after_it = asyncio.create_task(send(bot, 7, "third"))
+    await asyncio.sleep(0.3)
+    await cancel(cancelled)
+    await send(bot, 7, "fourth")
+    await booked_after_it
+    texts = [call.params["text"] for call in fake_api.calls("sendMessage")]
+    assert texts == ["first", "third", "fourth"]
+    assert min(arrival_gaps(fake_api, 7)) >= 0.9
+
+
+async def test_a_turn_given_back_still_waits_out_a_429_met_meanwhile():
+    limiter, started = LaneRateLimiter(), time.monotonic()
+    answer_a_with_429 = asyncio.Event()
+    sent_at = []
+
+    async def flooded():
+        await answer_a_with_429.wait()
+        raise RetryAfter(2)
+
+    async def record():
+        sent_at.append(time.monotonic() - started)
+        return True
+
+    def message(callback):
+        return asyncio.create_task(
+            limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 7}, None))
+
+    in_flight = message(flooded)  # on its way to Telegram, its answer not in yet
+    message(record)  # booked a second later
+    await asyncio.sleep(0)
+    cancelled = message(record)  # booked two seconds later, past the 429's end (2.5 s)
+    await asyncio.sleep(0.5)
+    answer_a_with_429.set()
+    with pytest.raises(RetryAfter):
+        await in_flight
+    await cancel(cancelled)
+    await message(record)
+    assert len(sent_at) == 2
+    assert sent_at[-1] >= 2.4  # Telegram's wait, not the cancelled turn's start (2.05 s)

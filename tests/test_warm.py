@@ -12,6 +12,8 @@ import pytest
 
 from cosmobot.cli import ExitStatus, main
 from cosmobot.schedule import jobs
+from cosmobot.storage.database import close_database, open_database
+from cosmobot.storage.models import ImageAsset
 from tests.botrunner import REPO_ROOT, BotThread, bot_settings, photos, texts
 from tests.factories import TOKEN, make_assets, make_image
 
@@ -150,3 +152,27 @@ def test_the_bot_warms_the_cache_in_the_background(tmp_path, fake_api, env, asse
     assert all(str(call.params["chat_id"]) == str(CACHE_CHAT) for call in fake_api.uploads())
     assert not fake_api.calls("sendChatAction")  # nobody watches the cache chat
     users_get_images_without_upload(settings, fake_api, count=4)
+
+
+def cached_keys(settings):
+    """The keys with a file_id in the bot's database, read after the bot stopped."""
+    open_database(settings.database_url)
+    try:
+        return sorted(row.asset_key for row in ImageAsset.select())
+    finally:
+        close_database()
+
+
+def test_stopping_the_bot_lets_the_upload_in_flight_finish(tmp_path, fake_api, assets, log_lines):
+    settings = dataclasses.replace(bot_settings(tmp_path, fake_api, assets),
+                                   cache_chat_id=CACHE_CHAT)
+    fake_api.add_group(CACHE_CHAT, "Cache")
+    fake_api.upload_bandwidth = 200  # bytes/s: each upload takes a few seconds
+    bot = BotThread(settings, fake_api).start()
+    upload = fake_api.wait_until(lambda: fake_api.uploads())[0]
+    assert upload.status is None  # on its way when the bot is told to stop
+    bot.stop()
+    assert upload.status == 200
+    assert len(fake_api.uploads()) == 1  # and no new image was taken after that
+    assert cached_keys(settings) == [f"cosmic/{upload.filename}"]
+    assert [line for line in log_lines if line.startswith(("WARNING", "ERROR"))] == []

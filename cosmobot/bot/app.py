@@ -64,6 +64,7 @@ def build_application(settings: Settings) -> Application:
         # leave the user without an answer.
         .defaults(Defaults(allow_sending_without_reply=True))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -120,13 +121,14 @@ def run_application(
 def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) -> None:
     if application.running:
         loop.run_until_complete(application.stop())
+        loop.run_until_complete(post_stop(application))
     loop.run_until_complete(application.shutdown())
     if application.post_shutdown:
         loop.run_until_complete(application.post_shutdown(application))
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images; schedule the menu, the folder watch, the daily round and the warm-up."""
+    """Scan the images; schedule the menu, folder watch, daily round, warm-up and pruning."""
     settings: Settings = application.bot_data["settings"]
     library = AssetLibrary(settings.assets_dir)
     library.scan()
@@ -159,6 +161,12 @@ async def post_init(application: Application) -> None:
         name=jobs.DAILY_JOB,
         job_kwargs=jobs.DAILY_JOB_KWARGS,
     )
+    application.job_queue.run_repeating(
+        jobs.prune_database,
+        interval=jobs.PRUNE_INTERVAL_SECONDS,
+        first=jobs.PRUNE_FIRST_SECONDS,
+        name=jobs.PRUNE_JOB,
+    )
 
 
 async def publish_commands(bot: Bot) -> None:
@@ -170,10 +178,19 @@ async def publish_commands(bot: Bot) -> None:
         await bot.set_my_commands(commands, language_code=code)
 
 
-async def post_shutdown(application: Application) -> None:
-    """Stop the warm-up, finish the writes still on their way, then release the database."""
+async def post_stop(application: Application) -> None:
+    """Stop the warm-up while the bot's connections to Telegram are still open."""
+    # PTB runs this after the updates and jobs are done and before it closes the bot's HTTP
+    # connections (Application.shutdown): the upload on its way can still finish.
     if jobs.WARMER in application.bot_data:
         await application.bot_data[jobs.WARMER].stop()
+
+
+async def post_shutdown(application: Application) -> None:
+    """Finish the writes still on their way, then release the database."""
+    if jobs.WARMER in application.bot_data:
+        # Stopped in post_stop already, unless the bot stopped before it ever ran.
+        await application.bot_data[jobs.WARMER].stop(timeout=0)
     await filecache.settle(timeout=SHUTDOWN_WRITES_SECONDS)
     await sendcounts.flush()
     close_database()

@@ -10,7 +10,9 @@ limit, and halts every request while one 429 is waited out. This limiter:
   (a daily round, the cache warm-up: `bulk_options(bot)`), so a big round never keeps a user
   waiting for more than a moment;
 - never retries: `retry.with_retries` is the one place that does (nothing is retried twice).
-  A 429 only makes that chat's later messages wait for its `retry_after`.
+  A 429 only makes that chat's later messages wait for its `retry_after`;
+- gives a chat's turn back when a send is cancelled before it went out (a stopping round, a
+  warm-up cut short), so the chat's next message does not wait for a message never sent.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -53,13 +56,24 @@ def build_rate_limiter() -> LaneRateLimiter:
     return LaneRateLimiter()
 
 
+@dataclass(frozen=True)
+class ChatTurn:
+    """One message's booked moment in its chat, and what the chat's next moment was before."""
+
+    chat: object
+    booked_before: float
+    start: float
+    next_free: float
+
+
 class LaneRateLimiter(BaseRateLimiter[dict]):
     """Paces messages overall and per chat, with a priority lane for replies."""
 
     def __init__(self, interval: float = OVERALL_INTERVAL_SECONDS) -> None:
         self._interval = interval
         self._next_slot = 0.0  # when the next message may go out, on the monotonic clock
-        self._chat_next: dict[object, float] = {}
+        self._chat_next: dict[object, float] = {}  # each chat's next free moment
+        self._chat_held: dict[object, float] = {}  # until when Telegram asked a chat to wait
         self._replies_waiting = 0
         self._turn: asyncio.Condition | None = None
 
@@ -82,26 +96,47 @@ class LaneRateLimiter(BaseRateLimiter[dict]):
         if not _is_message(endpoint):
             return await callback(*args, **kwargs)
         chat = data.get("chat_id")
-        if chat is not None:
-            await _sleep_until(self._reserve_chat_slot(chat))
-        await self._take_slot(urgent=(rate_limit_args or {}).get(LANE) != BULK[LANE])
+        turn = self._book_chat_turn(chat) if chat is not None else None
+        try:
+            if turn is not None:
+                await _sleep_until(turn.start)
+            await self._take_slot(urgent=(rate_limit_args or {}).get(LANE) != BULK[LANE])
+        except asyncio.CancelledError:
+            if turn is not None:
+                self._give_back(turn)
+            raise
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             if chat is not None:
-                # Telegram named this chat's wait: later messages to it start after it.
-                until = time.monotonic() + retry_after_seconds(error)
-                self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), until)
+                self._hold_chat(chat, time.monotonic() + retry_after_seconds(error))
             raise
 
-    def _reserve_chat_slot(self, chat: object) -> float:
-        """Book the chat's next free moment and return it."""
+    def _book_chat_turn(self, chat: object) -> ChatTurn:
+        """Book the chat's next free moment for one message."""
         now = time.monotonic()
-        start = max(now, self._chat_next.get(chat, 0.0))
+        before = self._chat_next.get(chat, 0.0)
+        start = max(now, before)
         if len(self._chat_next) >= REMEMBERED_CHATS:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+            self._chat_held = {c: t for c, t in self._chat_held.items() if t > now}
         self._chat_next[chat] = start + _chat_interval(chat)
-        return start
+        return ChatTurn(chat, before, start, self._chat_next[chat])
+
+    def _give_back(self, turn: ChatTurn) -> None:
+        """Free the turn of a message that never went out, unless a later one is booked."""
+        # A later message already sleeps until its own moment, one interval after this turn:
+        # freeing this turn would let a newer message go out just before that one, so then the
+        # turn stays spent. Freed, the chat's next moment is what it was before, or the end
+        # of a wait Telegram named meanwhile.
+        if self._chat_next.get(turn.chat) == turn.next_free:
+            held = self._chat_held.get(turn.chat, 0.0)
+            self._chat_next[turn.chat] = max(turn.booked_before, held)
+
+    def _hold_chat(self, chat: object, until: float) -> None:
+        """Telegram named this chat's wait (a 429): later messages to it start after it."""
+        self._chat_held[chat] = until
+        self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), until)
 
     async def _take_slot(self, urgent: bool) -> None:
         """Wait for the next overall slot; bulk sends let waiting replies go first."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from loguru import logger
@@ -26,6 +27,8 @@ Version = tuple[int, int]
 SIDECAR_SUFFIXES = frozenset({".toml", ".md"})
 # The cache table's asset_key column holds this many characters.
 MAX_KEY_LENGTH = 255
+# Why a file is skipped, with the version it had then: skipped until that version changes.
+Rejection = tuple[Version | None, str]
 
 
 @dataclass(frozen=True)
@@ -37,18 +40,33 @@ class Asset:
     probe: photo.Probe
 
 
+@dataclass
+class _ScanResult:
+    """What one walk of the folder found, built apart from the library's live maps."""
+
+    assets: dict[str, Asset] = field(default_factory=dict)
+    rejected: dict[str, Rejection] = field(default_factory=dict)
+
+
 class AssetLibrary:
-    """The images under an assets root, scanned once and rescanned when the folder changes."""
+    """The images under an assets root, scanned once and rescanned when the folder changes.
+
+    A rescan runs in a worker thread while the event loop and other threads fingerprint,
+    discard and resolve. So a scan builds new maps on the side and swaps them in under the
+    lock; every other change to a map is made under the lock too, and the maps of images and
+    metadata are replaced, never changed in place, so they can be read without it.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._lock = threading.Lock()
         self._assets: dict[str, Asset] = {}
         self._metadata: dict[str, ImageMeta] = {}
         self._signature: tuple = ()
         # One entry per file, for its latest version only: memory follows the image count.
         self._fingerprints: dict[Path, tuple[Version, str]] = {}
         # Files found unusable, with the version they had and why: skipped until they change.
-        self._rejected: dict[str, tuple[Version | None, str]] = {}
+        self._rejected: dict[str, Rejection] = {}
 
     @property
     def cosmic_dir(self) -> Path:
@@ -62,27 +80,27 @@ class AssetLibrary:
     @property
     def rejected(self) -> dict[str, str]:
         """Keys of the files found unusable, each with the reason."""
-        return {key: reason for key, (_, reason) in sorted(self._rejected.items())}
+        with self._lock:
+            entries = sorted(self._rejected.items())
+        return {key: reason for key, (_, reason) in entries}
 
     def scan(self) -> int:
         """Read the folder (headers only) and return how many images are usable."""
         # Taken first, so a change made during the walk shows at the next rescan.
         signature = self._folder_signature()
-        assets, seen = {}, set()
-        for path in files_under(self.cosmic_dir):
-            seen.add(self._key(path))
-            asset = self._probe(path)
-            if asset is not None:
-                assets[asset.key] = asset
-        self._assets = assets
-        self._metadata = load_metadata(self.cosmic_dir)
-        self._forget_all_but(seen)
-        # Recorded only now: a scan that failed half-way is tried again at the next rescan.
-        self._signature = signature
-        if not assets:
+        with self._lock:
+            known = dict(self._rejected)
+        found = self._walk(known)
+        metadata = load_metadata(self.cosmic_dir)
+        live = {self.resolve(key) for key in found.assets}
+        with self._lock:
+            self._swap_in(found, known, metadata, live)
+            # Recorded only now: a scan that failed half-way is tried again at the next rescan.
+            self._signature = signature
+        if not found.assets:
             logger.warning("No images found: put .jpg, .png or .webp files in {}", self.cosmic_dir)
-        logger.info("Found {} cosmic images in {}", len(assets), self.cosmic_dir)
-        return len(assets)
+        logger.info("Found {} cosmic images in {}", len(found.assets), self.cosmic_dir)
+        return len(found.assets)
 
     def rescan_if_changed(self) -> bool:
         """Rescan when a file was added, removed or changed since the last scan."""
@@ -125,40 +143,60 @@ class AssetLibrary:
 
     def discard(self, key: str, reason: str) -> None:
         """Stop offering key until its file changes, with one warning saying why."""
-        self._assets.pop(key, None)
-        self._reject(key, reason)
+        version = _version_or_none(self.root / key)
+        with self._lock:
+            if key in self._assets:
+                self._assets = {k: asset for k, asset in self._assets.items() if k != key}
+            already = self._rejected.get(key)
+            self._rejected[key] = (version, reason)
+        if already is None or already[0] != version:
+            logger.warning("Skipping {}: {}", self.root / key, reason)
 
     def fingerprint(self, path: Path) -> str:
         """Return the SHA-256 of a file's content, cached while its size and mtime hold."""
         version = _version(path)
-        cached = self._fingerprints.get(path)
+        with self._lock:
+            cached = self._fingerprints.get(path)
         if cached is not None and cached[0] == version:
             return cached[1]
         digest = _sha256(path)
-        self._fingerprints[path] = (version, digest)  # replaces the entry of older versions
+        with self._lock:
+            self._fingerprints[path] = (version, digest)  # replaces older versions' entry
         return digest
 
     def cached_fingerprint(self, path: Path) -> str | None:
         """Return the fingerprint if this version of the file was hashed already."""
-        cached = self._fingerprints.get(path)
+        with self._lock:
+            cached = self._fingerprints.get(path)
         return cached[1] if cached is not None and cached[0] == _version(path) else None
 
     def _key(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def _probe(self, path: Path) -> Asset | None:
-        key = self._key(path)
-        if key in self._rejected and self._rejected[key][0] == _version_or_none(path):
-            return None
+    def _walk(self, known: dict[str, Rejection]) -> _ScanResult:
+        """Probe every file, skipping those known unusable in their current version."""
+        found = _ScanResult()
+        for path in files_under(self.cosmic_dir):
+            key, version = self._key(path), _version_or_none(path)
+            if key in known and known[key][0] == version:
+                found.rejected[key] = known[key]  # the same unusable file: no new warning
+                continue
+            asset, problem = self._probe(path, key)
+            if asset is not None:
+                found.assets[key] = asset
+            else:
+                logger.warning("Skipping {}: {}", path, problem)
+                found.rejected[key] = (version, problem)
+        return found
+
+    def _probe(self, path: Path, key: str) -> tuple[Asset | None, str]:
         problem = self._problem_with_key(key)
         if problem is not None:
-            self._reject(key, problem)
-            return None
+            return None, problem
         try:
-            return Asset(key, path, photo.probe(path))
+            return Asset(key, path, photo.probe(path)), ""
         except OSError as error:  # photo.ImageError, whatever Pillow raised
-            self._reject(key, f"not a readable image ({error})")
-            return None
+            return None, f"not a readable image ({error})"
 
     def _problem_with_key(self, key: str) -> str | None:
         if self.resolve(key) is None:
@@ -179,16 +217,15 @@ class AssetLibrary:
         except (OSError, RuntimeError):  # a symlink loop
             return False
 
-    def _reject(self, key: str, reason: str) -> None:
-        version = _version_or_none(self.root / key)
-        if key not in self._rejected or self._rejected[key][0] != version:
-            logger.warning("Skipping {}: {}", self.root / key, reason)
-        self._rejected[key] = (version, reason)
-
-    def _forget_all_but(self, keys: set[str]) -> None:
-        """Drop what is remembered about files that are gone."""
-        self._rejected = {key: entry for key, entry in self._rejected.items() if key in keys}
-        live = {self.resolve(key) for key in self._assets}
+    def _swap_in(self, found: _ScanResult, known: dict[str, Rejection],
+                 metadata: dict[str, ImageMeta], live: set[Path | None]) -> None:
+        """Make a scan's maps the library's (under the lock); forget files that are gone."""
+        for key, entry in self._rejected.items():
+            # Discarded while the walk ran: the walk may have found it fine a moment before.
+            if known.get(key) != entry and (key in found.assets or key in found.rejected):
+                found.assets.pop(key, None)
+                found.rejected[key] = entry
+        self._assets, self._rejected, self._metadata = found.assets, found.rejected, metadata
         self._fingerprints = {
             path: entry for path, entry in self._fingerprints.items() if path in live
         }

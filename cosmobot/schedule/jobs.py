@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from cosmobot import sender
 from cosmobot.bot.retry import retry_after_seconds
 from cosmobot.schedule import daily
-from cosmobot.storage import sendcounts
+from cosmobot.storage import prune, sendcounts
 
 RESCAN_INTERVAL_SECONDS = 30
 RESCAN_JOB = "rescan-assets"
@@ -31,6 +31,10 @@ DAILY_FIRST_SECONDS = 1.0
 # ("maximum number of running instances reached"); a second instance instead finds the round
 # running and returns at once (daily.run_round), saying nothing.
 DAILY_JOB_KWARGS = {"max_instances": 2}
+PRUNE_JOB = "prune-database"
+# Pruning starts a few minutes after start, when the bot has settled, then runs a few times a day.
+PRUNE_FIRST_SECONDS = 300.0
+PRUNE_INTERVAL_SECONDS = 6 * 3600.0
 
 
 async def daily_round(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -40,6 +44,13 @@ async def daily_round(context: ContextTypes.DEFAULT_TYPE) -> None:
     # A stopping Application is no longer running: the round then takes no new chats, and
     # PTB's stop waits for this job until the sends in flight are recorded.
     await daily.run_round(context.bot, stopping=lambda: not application.running)
+
+
+async def prune_database(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete the rows no chat can use any more, in small batches."""
+    application = context.application
+    # PTB's stop waits for this job: a stopping bot ends it after the batch in progress.
+    await prune.prune_stale(stopping=lambda: not application.running)
 
 
 async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -33,6 +33,8 @@ class Outcome(StrEnum):
 
 # Called after each image with its key and what became of it.
 OnImage = Callable[[str, Outcome], None]
+# How long a stopping bot waits for the warm-up's upload on its way (bounded: a stop must end).
+STOP_WAIT_SECONDS = 15.0
 
 
 class CacheChatUnusable(Exception):
@@ -60,12 +62,18 @@ class WarmReport:
         return f"Warmed {self.total} images in chat {self.chat_id}: {counts}; {verdict}."
 
 
-async def warm_cache(bot: Bot, chat_id: int, on_image: OnImage | None = None) -> WarmReport:
-    """Upload to chat_id every installed image bot has no valid cached file_id for."""
+async def warm_cache(bot: Bot, chat_id: int, on_image: OnImage | None = None,
+                     stopping: Callable[[], bool] = lambda: False) -> WarmReport:
+    """Upload to chat_id every installed image bot has no valid cached file_id for.
+
+    Once stopping() is true, no further image is taken; the pass ends early.
+    """
     keys = sender.library().cosmic_keys
     await filecache.preload(keys)  # one query instead of one per image
     report = WarmReport(chat_id, len(keys))
     for done, key in enumerate(keys):
+        if stopping():
+            break
         try:
             outcome = await _warm_one(bot, chat_id, key)
         except CacheChatUnusable as error:
@@ -106,17 +114,30 @@ class BackgroundWarmer:
         self.chat_id = chat_id
         self._task: asyncio.Task | None = None
         self._again = False
+        self._stopping = False
 
     def start(self, bot: Bot) -> None:
         """Start a pass in the background; if one is running, it makes one more pass after."""
+        if self._stopping:
+            return
         if self._task is not None and not self._task.done():
             self._again = True  # the images changed since that pass listed them
             return
         self._task = asyncio.create_task(self._run(bot), name="warm-cache")
 
-    async def stop(self) -> None:
-        """Cancel the running pass, if any; what it uploaded so far stays cached."""
-        if self._task is not None and not self._task.done():
+    async def stop(self, timeout: float = STOP_WAIT_SECONDS) -> None:
+        """Take no new image, let the one on its way finish (up to timeout s), then end.
+
+        Call it while the bot can still reach Telegram: an upload cut off midway is lost.
+        What the pass uploaded stays cached; the next start warms the rest.
+        """
+        self._stopping = True
+        if self._task is None or self._task.done():
+            return
+        done, _ = await asyncio.wait([self._task], timeout=timeout)
+        if not done:
+            logger.warning("The cache warm-up's upload was still on its way after {:.0f}s; "
+                           "cut it off to stop", timeout)
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
@@ -126,9 +147,12 @@ class BackgroundWarmer:
         while self._again:
             self._again = False
             try:
-                report = await warm_cache(bot, self.chat_id)
+                report = await warm_cache(bot, self.chat_id, stopping=lambda: self._stopping)
             except Exception:  # a task's exception would otherwise go unseen
                 logger.exception("The cache warm-up failed")
+                return
+            if self._stopping:
+                logger.info("The cache warm-up stopped with the bot; the next start goes on")
                 return
             log = logger.info if report.complete else logger.warning
             log("{}", report.summary())

@@ -1,0 +1,141 @@
+"""Pruning rows no chat can use any more, so the tables follow the chats that use the bot.
+
+Two kinds, both after IDLE_DAYS untouched:
+- the seen images (shuffle bag) of a chat that has seen nothing since and has no active
+  subscription: a chat that blocked the bot, or left it, never reads them again;
+- an inactive subscription (a chat that blocked the bot or sent /stop), unchanged since.
+
+A chat that comes back simply starts a new round, or subscribes anew.
+
+It runs in the background, in small batches: each batch is one short transaction on the
+database thread, with a pause after it, so the bot's own queries never wait long behind it
+(on SQLite its writes share one lock with the whole bot). Both walks go in key order over
+the existing indexes: seen_images (chat_id, asset_key) and the subscriptions' primary key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import peewee
+from loguru import logger
+
+from cosmobot.clock import utcnow
+from cosmobot.storage.database import database, in_db_thread
+from cosmobot.storage.models import SeenImage, Subscription
+
+IDLE_DAYS = 90
+# Rows looked at per batch: a batch deletes at most this many subscriptions, or the seen
+# images of at most this many chats (in practice about this many rows, plus those of the last
+# chat it looked at: a chat's seen images are at most one per installed image).
+BATCH_SIZE = 1000
+PAUSE_SECONDS = 0.2
+
+
+@dataclass
+class PruneReport:
+    """What one pruning run removed."""
+
+    chats: int = 0  # chats whose seen images were dropped
+    seen_rows: int = 0
+    subscriptions: int = 0
+
+    def summary(self) -> str:
+        """One line for the log."""
+        return (f"Pruned what no chat can use any more (untouched for {IDLE_DAYS} days): the "
+                f"seen images of {self.chats} chats ({self.seen_rows} rows) and "
+                f"{self.subscriptions} inactive subscriptions")
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch's outcome: the last key it looked at (None: the walk is done), what it removed."""
+
+    last: int | None
+    chats: int = 0
+    rows: int = 0
+
+
+async def prune_stale(stopping: Callable[[], bool] = lambda: False,
+                      batch_size: int = BATCH_SIZE, pause: float = PAUSE_SECONDS) -> PruneReport:
+    """Delete the rows untouched for IDLE_DAYS that no chat can use; log once what went.
+
+    Once stopping() is true, no further batch starts.
+    """
+    cutoff = utcnow() - dt.timedelta(days=IDLE_DAYS)
+    report = PruneReport()
+    try:
+        async for batch in _batches(_prune_seen_batch, cutoff, batch_size, pause, stopping):
+            report.chats += batch.chats
+            report.seen_rows += batch.rows
+        async for batch in _batches(_prune_subscription_batch, cutoff, batch_size, pause,
+                                    stopping):
+            report.subscriptions += batch.rows
+    except peewee.PeeweeException as error:
+        # The next run goes on; nothing is lost by pruning later.
+        logger.warning("Pruning stopped early: {}", error)
+    if report.seen_rows or report.subscriptions:
+        logger.info("{}", report.summary())
+    return report
+
+
+async def _batches(prune_batch: Callable[[int | None, dt.datetime, int], _Batch],
+                   cutoff: dt.datetime, batch_size: int, pause: float,
+                   stopping: Callable[[], bool]) -> AsyncIterator[_Batch]:
+    """Run prune_batch on the database thread, batch after batch, until the walk is done."""
+    last = None
+    while not stopping():
+        batch = await in_db_thread(prune_batch, last, cutoff, batch_size)
+        yield batch
+        if batch.last is None:
+            return
+        last = batch.last
+        await asyncio.sleep(pause)  # the bot's own queries go first
+
+
+def _prune_seen_batch(after: int | None, cutoff: dt.datetime, limit: int) -> _Batch:
+    """Look at the chats of the next seen images; drop those of the idle, unsubscribed ones."""
+    # In index order with a limit, a plain range scan of the index, whatever the planner's
+    # statistics say; a chat listed here is judged and pruned whole, so the next batch
+    # starts after it.
+    rows = SeenImage.select(SeenImage.chat_id).order_by(SeenImage.chat_id).limit(limit)
+    if after is not None:
+        rows = rows.where(SeenImage.chat_id > after)
+    listed = [chat_id for (chat_id,) in rows.tuples()]
+    if not listed:
+        return _Batch(None)
+    chats = sorted(set(listed))
+    with database.atomic():
+        idle = [row.chat_id for row in _idle_among(chats, cutoff)]
+        deleted = SeenImage.delete().where(SeenImage.chat_id.in_(idle)).execute() if idle else 0
+    return _Batch(chats[-1] if len(listed) == limit else None, len(idle), deleted)
+
+
+def _idle_among(chats: list[int], cutoff: dt.datetime) -> peewee.ModelSelect:
+    """The chats of a batch that saw nothing since cutoff and have no active subscription."""
+    subscribed = Subscription.select(Subscription.chat_id).where(
+        Subscription.active & Subscription.chat_id.in_(chats))
+    # chats is sorted and holds every chat with seen images from its first to its last, so a
+    # range says the same as the list; PostgreSQL keeps to the index for a range even before
+    # it has statistics on the table.
+    in_batch = SeenImage.chat_id.between(chats[0], chats[-1])
+    return (SeenImage.select(SeenImage.chat_id)
+            .where(in_batch & SeenImage.chat_id.not_in(subscribed))
+            .group_by(SeenImage.chat_id)
+            .having(peewee.fn.MAX(SeenImage.seen_at) < cutoff))
+
+
+def _prune_subscription_batch(after: int | None, cutoff: dt.datetime, limit: int) -> _Batch:
+    """Delete the next inactive subscriptions unchanged since cutoff."""
+    stale = (Subscription.select(Subscription.id)
+             .where(~Subscription.active & (Subscription.updated_at < cutoff)
+                    & (Subscription.id > (after or 0)))
+             .order_by(Subscription.id)
+             .limit(limit))
+    with database.atomic():
+        ids = [row.id for row in stale]
+        rows = Subscription.delete().where(Subscription.id.in_(ids)).execute() if ids else 0
+    return _Batch(ids[-1] if len(ids) == limit else None, rows=rows)

@@ -1,0 +1,132 @@
+"""Benchmark: what pruning a big backlog costs the bot's own queries meanwhile.
+
+Usage:
+    python -m tests.benchmarks.prune [--chats 20000] [--postgres URL]
+
+The database holds --chats chats with 40 seen images each, half of them idle for 91 days
+and unsubscribed, plus as many inactive subscriptions, half of them 91 days old (then
+ANALYZE, as autovacuum would have done on a database that grew this big). A "user"
+reads a chat's bag and records an image (what every /cosmic does) every 20 ms: a few seconds
+alone, then while pruning runs with its default batches and pauses, then alone again. The
+script prints the user's query times side by side, and how long each batch took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from cosmobot import clock
+from cosmobot.logs import configure_logging
+from cosmobot.storage import prune, shufflebag
+from cosmobot.storage.database import apply_migrations, database, in_db_thread, open_database
+from cosmobot.storage.models import SeenImage, Subscription
+
+IMAGES_PER_CHAT = 40
+BASELINE_SECONDS = 3.0
+
+
+def fill(chats: int) -> None:
+    """Write the backlog: every other chat idle, every other subscription old and inactive."""
+    now = clock.utcnow()
+    old, fresh = now - dt.timedelta(days=91), now - dt.timedelta(days=1)
+    for first in range(1, chats + 1, 500):
+        chat_ids = range(first, min(first + 500, chats + 1))
+        with database.atomic():
+            SeenImage.insert_many(
+                [(chat, f"cosmic/{n}.jpg", old if chat % 2 else fresh)
+                 for chat in chat_ids for n in range(IMAGES_PER_CHAT)],
+                fields=[SeenImage.chat_id, SeenImage.asset_key, SeenImage.seen_at]).execute()
+            Subscription.insert_many(
+                [{"chat_id": -chat, "chat_type": "group", "language": "en",
+                  "local_time": "09:00", "zone": "UTC", "active": False, "next_at": now,
+                  "updated_at": old if chat % 2 else fresh} for chat in chat_ids]).execute()
+
+
+async def user(latencies: list[float], stop: asyncio.Event, chat_id: int) -> None:
+    """Ask for an image every 20 ms: read the bag, record one image; note how long it took."""
+    n = 0
+    while not stop.is_set():
+        started = time.perf_counter()
+        await shufflebag.open_bag(chat_id)
+        # Forty keys over and over: the bag stays the size of a real one.
+        await in_db_thread(SeenImage.mark(chat_id, f"cosmic/{n % IMAGES_PER_CHAT}.jpg").execute)
+        latencies.append(time.perf_counter() - started)
+        n += 1
+        await asyncio.sleep(0.02)
+
+
+async def alone(chat_id: int) -> list[float]:
+    """The user's query times for a few seconds with nothing else going on."""
+    latencies, stop = [], asyncio.Event()
+    asking = asyncio.create_task(user(latencies, stop, chat_id))
+    await asyncio.sleep(BASELINE_SECONDS)
+    stop.set()
+    await asking
+    return latencies
+
+
+async def measure(chats: int) -> None:
+    before = await alone(chats + 1)
+    during, batches = [], []
+    real_in_db_thread = prune.in_db_thread
+
+    async def timed(call, *args):
+        started = time.perf_counter()
+        result = await real_in_db_thread(call, *args)
+        batches.append(time.perf_counter() - started)
+        return result
+
+    prune.in_db_thread = timed
+    stop = asyncio.Event()
+    asking = asyncio.create_task(user(during, stop, chats + 2))
+    started = time.perf_counter()
+    report = await prune.prune_stale()
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await asking
+    after = await alone(chats + 3)
+    print(f"{report.summary()}; {elapsed:.1f} s in {len(batches)} batches")
+    print(f"batch (query on the database thread): median {_ms(statistics.median(batches))}, "
+          f"max {_ms(max(batches))}")
+    for name, times in (("alone, before", before), ("while pruning", during),
+                        ("alone, after", after)):
+        print(f"user's bag read + write, {name}: median {_ms(statistics.median(times))}, "
+              f"p95 {_ms(_p95(times))}, max {_ms(max(times))} ({len(times)} asks)")
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95)]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=20_000)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database to empty and use")
+    args = parser.parse_args()
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.postgres or f"sqlite:///{Path(scratch) / 'bot.db'}"
+        db = open_database(url)
+        if args.postgres:
+            for table in db.get_tables():
+                db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+        apply_migrations()
+        fill(args.chats)
+        db.execute_sql("ANALYZE")
+        print(f"database: {url.split(':')[0]}; {args.chats} chats, "
+              f"{args.chats * IMAGES_PER_CHAT} seen images, {args.chats} subscriptions")
+        asyncio.run(measure(args.chats))
+
+
+if __name__ == "__main__":
+    main()
