@@ -1,6 +1,10 @@
-"""Error answers: the exception a handler raises and the texts Telegram answers with."""
+"""Answers beyond a plain result: the exception a handler raises, a result with a description,
+and the texts Telegram answers with."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 # Default descriptions for injected failures, as Telegram words them.
 REASONS = {
@@ -9,6 +13,9 @@ REASONS = {
 }
 CONFLICT = ("Conflict: terminated by other getUpdates request; "
             "make sure that only one bot instance is running")
+WEBHOOK_ACTIVE = ("Conflict: can't use getUpdates method while webhook is active; "
+                  "use deleteWebhook to delete the webhook first")
+ENDED_BY_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 QUERY_TOO_OLD = ("Bad Request: query is too old and response timeout expired or query ID is "
                  "invalid")
@@ -33,3 +40,11 @@ class ApiError(Exception):
         """The error's ResponseParameters, as Telegram sends them (only the fields set)."""
         fields = {"retry_after": self.retry_after, "migrate_to_chat_id": self.migrate_to_chat_id}
         return {name: value for name, value in fields.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Described:
+    """A successful result that Telegram answers with a description beside it."""
+
+    result: Any
+    description: str

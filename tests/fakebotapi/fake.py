@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Self
 
+from tests.fakebotapi.delivery import Deliveries
 from tests.fakebotapi.faults import Faults
 from tests.fakebotapi.inline import InlineQueries
 from tests.fakebotapi.methods import BotMethods
@@ -16,6 +17,8 @@ from tests.fakebotapi.recording import Call, CallLog
 from tests.fakebotapi.server import Server
 from tests.fakebotapi.state import TelegramState, bot_id
 from tests.fakebotapi.updates import UpdateQueue
+from tests.fakebotapi.webhook_controls import WebhookControls
+from tests.fakebotapi.webhooks import Webhooks
 
 
 # The user Telegram names as the sender of an anonymous group administrator's messages.
@@ -49,7 +52,7 @@ class _Switch:
         setattr(getattr(fake, self.part), self.name, value)
 
 
-class FakeBotApi:
+class FakeBotApi(WebhookControls):
     """Telegram Bot API stand-in serving one or more bot tokens on a free local port.
 
     Every public method and attribute may be used from any thread while the server runs.
@@ -64,9 +67,11 @@ class FakeBotApi:
         self._faults = Faults()
         self._inline = InlineQueries(self._state)
         self._oracle = Oracle()
-        methods = BotMethods(self._state, self._updates, self._inline).table()
+        self._webhooks = Webhooks(self._updates)
+        self._deliveries = Deliveries(self._updates, self._webhooks, self._oracle)
+        methods = BotMethods(self._state, self._updates, self._inline, self._webhooks).table()
         self._server = Server(self._state.bots, methods, self._calls, self._faults, self._updates,
-                              self._oracle)
+                              self._oracle, self._deliveries)
 
     # ---- lifecycle -------------------------------------------------------------------------
 

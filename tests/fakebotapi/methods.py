@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakebotapi.errors import ApiError
@@ -11,6 +11,7 @@ from tests.fakebotapi.inline import InlineQueries
 from tests.fakebotapi.media import mint_photo_sizes
 from tests.fakebotapi.state import TelegramState
 from tests.fakebotapi.updates import UpdateQueue
+from tests.fakebotapi.webhooks import Webhooks
 
 KEYBOARD_NOT_ROWS = ('Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be '
                      'an Array of Arrays')
@@ -21,7 +22,7 @@ MAX_CAPTION = 1024
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 # Methods whose only effect the tests care about is that they succeed.
 TRUE_METHODS = (
-    "deleteWebhook", "setMyDescription", "setMyShortDescription", "setChatMenuButton",
+    "setMyDescription", "setMyShortDescription", "setChatMenuButton",
     "answerCallbackQuery", "close", "logOut",
 )
 
@@ -55,9 +56,10 @@ MethodTable = dict[str, tuple[str, Handler]]  # lower-case name -> (canonical na
 class BotMethods:
     """Handlers for one fake Telegram; each takes the bot's token, the parameters and files."""
 
-    def __init__(self, state: TelegramState, updates: UpdateQueue,
-                 inline: InlineQueries) -> None:
+    def __init__(self, state: TelegramState, updates: UpdateQueue, inline: InlineQueries,
+                 webhooks: Webhooks) -> None:
         self._state, self._updates, self._inline = state, updates, inline
+        self._webhooks = webhooks
 
     def table(self) -> MethodTable:
         """Every handler by method name."""
@@ -70,6 +72,7 @@ class BotMethods:
             "getChatMember": self._get_chat_member,
             "answerInlineQuery": lambda token, params, files: self._inline.answer(token, params),
             **{name: lambda *_: True for name in TRUE_METHODS},
+            **self._webhooks.handlers(),
         }
         # Telegram treats method names case-insensitively.
         return {name.lower(): (name, fn) for name, fn in handlers.items()}
@@ -78,8 +81,9 @@ class BotMethods:
         return {**self._state.bots[token], "can_join_groups": True,
                 "can_read_all_group_messages": False, "supports_inline_queries": True}
 
-    def _get_updates(self, token: str, params: dict, files: Files) -> Awaitable[list[dict]]:
-        return self._updates.get_updates(token, params)
+    async def _get_updates(self, token: str, params: dict, files: Files) -> list[dict]:
+        await self._webhooks.refuse_polling(token)
+        return await self._updates.get_updates(token, params)
 
     def _send_chat_action(self, token: str, params: dict, files: Files) -> bool:
         self._state.checked_chat(params)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.types import ResponseParameters
+from aiogram.types import ResponseParameters, Update
 
 from tests.fakebotapi import apimodel
 from tests.fakebotapi.apimodel import Files, Problem
@@ -32,7 +32,7 @@ class Violation:
     """One thing Telegram would not do: in a request the bot sent, or in the fake's answer."""
 
     method: str
-    part: str  # "request" or "answer"
+    part: str  # "request", "answer"; for webhooks, "update" (one posted) or "delivery"
     field: str
     value: Any
     problem: str
@@ -61,6 +61,17 @@ class Oracle:
             self._record(method, "answer", lambda: _result_problems(method, status, body))
         else:
             self._record(method, "answer", lambda: _error_problems(status, body))
+
+    def check_update(self, update: dict) -> None:
+        """Check an update posted to a webhook against the Bot API's Update."""
+        self._record("setWebhook", "update",
+                     lambda: apimodel.value_problems(Update, update, "update"))
+
+    def record_crash(self, method: str, exc: BaseException) -> None:
+        """Keep a failure of the fake itself, so that the test fails on it rather than waiting."""
+        with self._lock:
+            self._violations.append(Violation(method, "delivery", "(the fake)", exc,
+                                              "the fake's webhook delivery crashed"))
 
     def violations(self) -> list[Violation]:
         """Everything found so far, oldest first."""

@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakebotapi.errors import ApiError
+from tests.fakebotapi.delivery import Deliveries
+from tests.fakebotapi.errors import ApiError, Described
 from tests.fakebotapi.faults import Faults
 from tests.fakebotapi.methods import Files, Handler, MethodTable
 from tests.fakebotapi.oracle import Oracle
@@ -40,10 +41,11 @@ class Server:
     """
 
     def __init__(self, bots: Collection[str], methods: MethodTable, calls: CallLog,
-                 faults: Faults, updates: UpdateQueue, oracle: Oracle) -> None:
+                 faults: Faults, updates: UpdateQueue, oracle: Oracle,
+                 deliveries: Deliveries) -> None:
         self._bots, self._methods = bots, methods
         self._calls, self._faults, self._updates = calls, faults, updates
-        self._oracle = oracle
+        self._oracle, self._deliveries = oracle, deliveries
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
@@ -89,6 +91,7 @@ class Server:
         self._loop = loop
         ready.set()
         loop.run_forever()
+        loop.run_until_complete(self._deliveries.close())
         loop.run_until_complete(runner.cleanup())
         pending = asyncio.all_tasks(loop)
         for task in pending:
@@ -104,6 +107,7 @@ class Server:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         self._port = runner.addresses[0][1]
         self._updates.open()  # no await since the site started, so no request came before
+        self._deliveries.open()
         return runner
 
     def _begin_stop(self) -> None:
@@ -139,8 +143,11 @@ class Server:
         except ApiError as exc:
             self._calls.answer(call, exc.status)
             return self._respond(call.method, exc.status, _error_body(exc))
-        self._calls.answer(call, 200, result)
-        return self._respond(call.method, 200, {"ok": True, "result": result})
+        body = {"ok": True, "result": result}
+        if isinstance(result, Described):
+            body = {"ok": True, "result": result.result, "description": result.description}
+        self._calls.answer(call, 200, body["result"])
+        return self._respond(call.method, 200, body)
 
     def _respond(self, method: str, status: int, body: dict) -> web.Response:
         self._oracle.check_answer(method, status, body)
