@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
-from urllib.parse import urlparse
 
 import peewee
-import psycopg2
 import pytest
 
 from cosmobot.storage import database
 from cosmobot.storage.database import open_database
 from cosmobot.storage.models import ImageAsset
 from tests.botrunner import BotThread, bot_settings, photos, texts
+from tests.dblocks import PostgresLocker, SqliteLocker, locker_for, stored_file_id
 from tests.factories import make_assets
 
 ALICE, BORIS = 3001, 3002
 LOCK_WORDS = ("database is locked", "statement timeout", "Could not store")
-
-
-class SqliteLocker:
-    """Another process's write transaction on the bot's SQLite file."""
-
-    def __init__(self, url: str) -> None:
-        self._connection = sqlite3.connect(urlparse(url).path[1:], isolation_level=None)
-
-    def __enter__(self) -> SqliteLocker:
-        self._connection.execute("BEGIN IMMEDIATE")  # the write lock, held until rollback
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._connection.rollback()
-        self._connection.close()
-
-
-class PostgresLocker:
-    """Another session holding `LOCK TABLE image_assets` (reads and writes both wait)."""
-
-    def __init__(self, url: str) -> None:
-        self._connection = psycopg2.connect(url)
-
-    def __enter__(self) -> PostgresLocker:
-        self._connection.cursor().execute("LOCK TABLE image_assets IN ACCESS EXCLUSIVE MODE")
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._connection.rollback()
-        self._connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,10 +25,6 @@ def locked_bot_settings(request, tmp_path, fake_api):
         settings = dataclasses.replace(settings,
                                        database_url=request.getfixturevalue("postgres_url"))
     return settings
-
-
-def locker_for(url: str) -> SqliteLocker | PostgresLocker:
-    return SqliteLocker(url) if url.startswith("sqlite") else PostgresLocker(url)
 
 
 def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api, log_lines):
@@ -121,21 +85,3 @@ def test_postgresql_connections_use_keepalives_and_a_statement_timeout(postgres_
         assert db.execute_sql("SHOW statement_timeout").fetchone() == ("5s",)
     finally:
         db.close()
-
-
-def stored_file_id(url: str) -> str | None:
-    """The file_id the bot's database holds for orion.jpg, read over a connection of our own."""
-    if url.startswith("sqlite"):
-        with sqlite3.connect(urlparse(url).path[1:]) as connection:
-            row = connection.execute(
-                "SELECT file_id FROM image_assets WHERE asset_key = 'cosmic/orion.jpg'"
-            ).fetchone()
-    else:
-        connection = psycopg2.connect(url)
-        try:
-            cursor = connection.cursor()
-            cursor.execute("SELECT file_id FROM image_assets WHERE asset_key = 'cosmic/orion.jpg'")
-            row = cursor.fetchone()
-        finally:
-            connection.close()
-    return row[0] if row else None
