@@ -49,7 +49,7 @@ def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api,
 def test_a_cache_write_failing_after_the_photo_is_retried_not_reported(
     tmp_path, fake_api, log_lines, monkeypatch
 ):
-    monkeypatch.setattr("cosmobot.storage.filecache.WRITE_BACKOFF_SECONDS", 0.2)
+    monkeypatch.setattr("cosmobot.storage.writes.RETRY_FIRST_SECONDS", 0.2)
     settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", ("orion.jpg",)))
     with BotThread(settings, fake_api):
         with SqliteLocker(settings.database_url):
