@@ -10,11 +10,21 @@ import pytest
 from cosmobot.storage import database
 from cosmobot.storage.database import open_database
 from cosmobot.storage.models import ImageAsset
-from tests.botrunner import BotThread, bot_settings, photos, texts
-from tests.dblocks import PostgresLocker, SqliteLocker, locker_for, stored_file_id
+from tests.botrunner import BotThread, bot_settings, photos, texts, warm_now
+from tests.dblocks import (
+    PostgresLocker,
+    SqliteLocker,
+    lock_waits,
+    locker_for,
+    seen_count,
+    stored_file_id,
+    write_locker,
+)
 from tests.factories import make_assets
 
 ALICE, BORIS = 3001, 3002
+CACHE_CHAT = -1003000000001
+NAMES = ("orion.jpg", "andromeda.png", "vela.jpg")
 LOCK_WORDS = ("database is locked", "statement timeout", "Could not store")
 
 
@@ -44,6 +54,35 @@ def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api,
         fake_api.wait_until(lambda: stored_file_id(url) is not None, timeout=20)
     assert texts(fake_api, ALICE) == [], "Alice got her photo and no error"
     assert stored_file_id(url) == photo["photo"][-1]["file_id"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_known_chat_is_answered_while_a_write_waits_and_the_record_lands_after(
+    kind, tmp_path, fake_api, monkeypatch, request
+):
+    # A lock wait far longer than the test waits for Boris: had his /cosmic queued behind
+    # Alice's write, he would get nothing in time.
+    lock_waits(monkeypatch, 60_000)
+    fake_api.add_group(CACHE_CHAT, "Cache")
+    settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", NAMES))
+    if kind == "postgresql":
+        settings = dataclasses.replace(settings,
+                                       database_url=request.getfixturevalue("postgres_url"))
+    url = settings.database_url
+    warm_now(settings, CACHE_CHAT)  # every /cosmic below is a send by file_id
+    with BotThread(settings, fake_api):
+        fake_api.push_text(BORIS, "/cosmic")
+        fake_api.wait_until(lambda: seen_count(url, BORIS) == 1)  # Boris is a known chat
+        with write_locker(url, "seen_images") as lock:
+            fake_api.push_text(ALICE, "/cosmic")  # a new chat: its record waits for the lock
+            fake_api.wait_until(lambda: photos(fake_api, ALICE))
+            fake_api.push_text(BORIS, "/cosmic")
+            fake_api.wait_until(lambda: len(photos(fake_api, BORIS)) == 2, timeout=20)
+            assert seen_count(url, ALICE) == 0, "Boris was answered while Alice's write waited"
+            lock.release()
+            fake_api.wait_until(lambda: seen_count(url, ALICE) == 1, timeout=30)
+            fake_api.wait_until(lambda: seen_count(url, BORIS) == 2, timeout=30)
+    assert texts(fake_api, ALICE) == texts(fake_api, BORIS) == []
 
 
 def test_a_cache_write_failing_after_the_photo_is_retried_not_reported(
