@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 import time
 from pathlib import Path
 
+import peewee
 import psycopg2
 import pytest
 
@@ -177,3 +179,29 @@ async def test_every_postgresql_thread_has_the_statement_timeout(postgres_url):
 def _slow_call(call):
     time.sleep(0.2)  # so that the other calls go to other threads
     return call()
+
+
+async def test_a_failed_query_leaves_nothing_that_waits_for_a_busy_connection(
+    tmp_path, monkeypatch
+):
+    lock_waits(monkeypatch, 100)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    open_database(url)
+    try:
+        apply_migrations()
+        with write_locker(url, "seen_images") as lock:
+            try:
+                await in_db_thread(mark_seen, "cosmic/a.jpg")
+            except peewee.OperationalError as error:  # database is locked
+                failure = error
+            # The writer now waits for the lock, holding its connection, as long as it is held.
+            await in_db_thread(database.database.execute_sql, "PRAGMA busy_timeout = 20000")
+            write = asyncio.ensure_future(in_db_thread(mark_seen, "cosmic/b.jpg"))
+            await asyncio.sleep(0.2)
+            del failure  # what a garbage collection on the event loop may free at any time
+            gc.collect()
+            assert not write.done(), "freeing the failure waited for the busy connection"
+            lock.release()
+            await write
+    finally:
+        close_database()

@@ -8,7 +8,7 @@ that a write waiting for a lock held elsewhere holds up no read.
 from __future__ import annotations
 
 import asyncio
-import functools
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -150,7 +150,7 @@ def queue_in_db_thread(call: Callable[..., T], *args: object) -> asyncio.Future[
     Calls run in the order they were queued: anything queued later sees this call's writes.
     """
     loop = asyncio.get_running_loop()
-    return loop.run_in_executor(_database_threads().writer, functools.partial(call, *args))
+    return loop.run_in_executor(_database_threads().writer, _run_here, call, args)
 
 
 async def read_in_db_thread(call: Callable[..., T], *args: object) -> T:
@@ -160,7 +160,30 @@ async def read_in_db_thread(call: Callable[..., T], *args: object) -> T:
     no read. So a read sees the writes already done, not the ones still queued.
     """
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_database_threads().readers, functools.partial(call, *args))
+    return await loop.run_in_executor(_database_threads().readers, _run_here, call, args)
+
+
+def _run_here(call: Callable[..., T], args: tuple) -> T:
+    """Run call on this database thread; a failure leaves it with its frames cleared.
+
+    A failed query's traceback keeps peewee's frames alive, and with them the query's cursor.
+    Freed later by a garbage collection on the event loop, a SQLite cursor waits there for its
+    connection, which this thread may hold for seconds while it waits for a lock: the whole bot
+    would stand still. Cleared here, it is freed here.
+    """
+    try:
+        return call(*args)
+    except BaseException as error:
+        _clear_frames(error)
+        raise
+
+
+def _clear_frames(error: BaseException | None) -> None:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        error = error.__cause__ or error.__context__
 
 
 def sqlite_file(url: str) -> Path | None:
