@@ -57,6 +57,7 @@ async def test_n_sends_cover_all_n_images_round_after_round(db, eight_images, bo
 
 async def test_the_bag_is_read_from_the_database_each_time(db, eight_images, bot):
     first = await send_many(bot, CHAT, 3)
+    await writes.settle()  # as a stopping bot does
     # What a restarted bot starts from: the process's state is gone, the database is not.
     sender.configure(eight_images)
     rest = await send_many(bot, CHAT, 5)
@@ -232,3 +233,30 @@ async def test_a_pick_passes_by_images_on_their_way():
 async def seen_keys(chat_id):
     await writes.settle()
     return await database.read_in_db_thread(shufflebag._seen_keys, chat_id)
+
+
+async def test_a_new_start_forgets_records_an_ended_event_loop_left_on_their_way(
+    tmp_path, library, monkeypatch
+):
+    lock_waits(monkeypatch, 50)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    open_database(url)
+    try:
+        apply_migrations()
+        with write_locker(url, "seen_images"):
+            # A bot whose loop ended without finishing its writes: this one never lands.
+            await asyncio.to_thread(_record_in_a_loop_that_ends, CHAT, "cosmic/orion.jpg")
+        sender.configure(library)  # what setup() and the bot's start do
+        assert (await shufflebag.open_bag(CHAT)).seen == ()
+    finally:
+        close_database()
+
+
+def _record_in_a_loop_that_ends(chat_id, key):
+    async def record_soon():
+        shufflebag.record(chat_id, key, new_round=False)
+        await asyncio.sleep(0.2)  # its first try fails on the lock
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(record_soon())
+    loop.close()

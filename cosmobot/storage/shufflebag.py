@@ -90,6 +90,11 @@ class _ChatState:
 _chats: dict[int, _ChatState] = {}
 
 
+def reset() -> None:
+    """Forget what is kept in memory (for a new start: its writes are done or given up)."""
+    _chats.clear()
+
+
 async def open_bag(chat_id: int) -> Bag:
     """Read the chat's bag; what the database cannot say is left out (any image will do)."""
     state = _chats.setdefault(chat_id, _ChatState())
