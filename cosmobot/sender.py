@@ -40,7 +40,7 @@ from cosmobot.bot.photosend import PhotoSend
 from cosmobot.bot.retry import MAX_RETRY_AFTER_SECONDS, is_unavailable, retry_after_seconds
 from cosmobot.images import photo
 from cosmobot.images.assets import COSMIC, AssetLibrary
-from cosmobot.storage import filecache, sendcounts
+from cosmobot.storage import filecache, sendcounts, shufflebag, writes
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import ImageAsset
 
@@ -92,8 +92,11 @@ def setup(database_url: str, assets_dir: str | os.PathLike[str]) -> AssetLibrary
 
 
 async def shutdown(timeout: float | None = 10) -> None:
-    """Finish the file_id writes still on their way (up to timeout s), then close the database."""
-    await filecache.settle(timeout)
+    """Finish the file_id writes still on their way (up to timeout s), then close the database.
+
+    Writes still waiting after that (for a lock held elsewhere, say) are named in a warning.
+    """
+    await writes.finish(timeout)
     await sendcounts.flush()
     close_database()
 
@@ -106,6 +109,7 @@ def configure(library: AssetLibrary | None) -> None:
     _upload_failures.clear()
     _prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)
     filecache.reset()
+    shufflebag.reset()
 
 
 def library() -> AssetLibrary:

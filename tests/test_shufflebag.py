@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 import pytest_asyncio
 from telegram import Bot
+from telegram.error import Forbidden
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from cosmobot import sender
 from cosmobot.bot import ratelimit
 from cosmobot.bot.delivery import deliver_cosmic
-from cosmobot.storage import database, shufflebag
+from cosmobot.storage import database, shufflebag, writes
+from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import SeenImage
 from cosmobot.storage.shufflebag import Bag
+from tests.dblocks import file_or_postgres_url, lock_waits, seen_count, write_locker
 from tests.factories import TOKEN, make_assets, make_image
 
 pytestmark = pytest.mark.asyncio
@@ -51,6 +57,7 @@ async def test_n_sends_cover_all_n_images_round_after_round(db, eight_images, bo
 
 async def test_the_bag_is_read_from_the_database_each_time(db, eight_images, bot):
     first = await send_many(bot, CHAT, 3)
+    await writes.settle()  # as a stopping bot does
     # What a restarted bot starts from: the process's state is gone, the database is not.
     sender.configure(eight_images)
     rest = await send_many(bot, CHAT, 5)
@@ -74,6 +81,7 @@ async def test_an_image_removed_leaves_the_round(db, eight_images, bot):
     assert sorted(shown) == eight_images.cosmic_keys
     # The round is complete without the removed image: the next send opens a new one.
     await send_many(bot, CHAT, 1)
+    await writes.settle()
     seen = await database.in_db_thread(lambda: list(SeenImage.seen_by(CHAT)))
     assert len(seen) == 1
 
@@ -88,7 +96,7 @@ async def test_two_chats_have_bags_of_their_own(db, eight_images, bot):
 
 async def test_a_send_reads_the_bag_once_and_writes_it_once(memory_db, eight_images, bot):
     await send_many(bot, CHAT, 1)
-    await database.in_db_thread(lambda: None)  # the first send's writes are done
+    await writes.settle()  # the first send's writes are done
     queries = []
     real_execute = memory_db.execute_sql
 
@@ -100,7 +108,7 @@ async def test_a_send_reads_the_bag_once_and_writes_it_once(memory_db, eight_ima
     memory_db.execute_sql = recording
     try:
         await send_many(bot, CHAT, 1)
-        await database.in_db_thread(lambda: None)  # queued after the bag's write
+        await writes.settle()
     finally:
         del memory_db.execute_sql
     assert queries == ["SELECT", "INSERT"]
@@ -140,3 +148,115 @@ async def test_an_unreadable_bag_still_gives_an_image(library, bot, log_lines):
     assert await shufflebag.open_bag(CHAT) == Bag(CHAT)
     assert await deliver_cosmic(bot, CHAT, "en") in library.cosmic_keys
     assert any("Cannot read which images chat" in line for line in log_lines)
+
+
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def shared_db(request, tmp_path, monkeypatch):
+    """A database other connections can lock: a SQLite file, or PostgreSQL."""
+    lock_waits(monkeypatch, 60_000)  # a write waits for the lock as long as the test holds it
+    url = file_or_postgres_url(request, tmp_path)
+    open_database(url)
+    apply_migrations()
+    yield url
+    close_database()
+
+
+async def test_the_bag_shows_its_own_records_while_their_writes_wait(
+    shared_db, eight_images, bot
+):
+    with write_locker(shared_db, "seen_images"):
+        first = await deliver_cosmic(bot, CHAT, "en")
+        assert first in (await shufflebag.open_bag(CHAT)).seen
+        # Asking again and again while nothing reaches the database: still no repeat.
+        shown = [first] + await send_many(bot, CHAT, len(NAMES) - 1)
+        assert sorted(shown) == eight_images.cosmic_keys
+        assert seen_count(shared_db, CHAT) == 0
+    await writes.settle()
+    assert seen_count(shared_db, CHAT) == len(NAMES)
+
+
+async def test_a_record_written_while_the_bag_was_read_still_counts(shared_db, eight_images,
+                                                                    monkeypatch):
+    read_done, go_on = threading.Event(), threading.Event()
+    real_seen_keys = shufflebag._seen_keys
+
+    def stale_read(chat_id):
+        keys = real_seen_keys(chat_id)  # read before the write below lands
+        read_done.set()
+        go_on.wait(10)
+        return keys
+
+    monkeypatch.setattr(shufflebag, "_seen_keys", stale_read)
+    reading = asyncio.ensure_future(shufflebag.open_bag(CHAT))
+    await asyncio.to_thread(read_done.wait, 10)
+    shufflebag.record(CHAT, "cosmic/image-3.jpg", new_round=False)
+    await writes.settle()  # landed, after the read
+    go_on.set()
+    assert (await reading).seen == ("cosmic/image-3.jpg",)
+
+
+async def test_two_deliveries_at_once_never_pick_the_same_image(db, eight_images, bot):
+    # One image left unseen: /cosmic and the daily image (the bulk lane) at the same moment.
+    for chat_id in range(CHAT, CHAT + 5):
+        await send_many(bot, chat_id, len(NAMES) - 1)
+        unseen = set(eight_images.cosmic_keys) - set(await seen_keys(chat_id))
+        picked = await asyncio.gather(
+            deliver_cosmic(bot, chat_id, "en"),
+            deliver_cosmic(bot, chat_id, "en", **ratelimit.bulk_options(bot)))
+        assert picked[0] != picked[1]
+        assert unseen & set(picked)
+
+
+async def test_an_image_whose_send_failed_is_free_for_the_next_pick(memory_db, eight_images,
+                                                                    bot, fake_api):
+    await send_many(bot, CHAT, len(NAMES) - 1)
+    unseen = set(eight_images.cosmic_keys) - set(await seen_keys(CHAT))
+    fake_api.fail_next("sendPhoto", status=403,
+                       description="Forbidden: bot was blocked by the user")
+    with pytest.raises(Forbidden):
+        await deliver_cosmic(bot, CHAT, "en")
+    assert {await deliver_cosmic(bot, CHAT, "en")} == unseen
+
+
+async def test_a_pick_passes_by_images_on_their_way():
+    keys = ["cosmic/a.jpg", "cosmic/b.jpg", "cosmic/c.jpg"]
+    bag = Bag(CHAT, ("cosmic/a.jpg",), frozenset({"cosmic/b.jpg"}))
+    assert {bag.pick(keys) for _ in range(30)} == {("cosmic/c.jpg", False)}
+    assert {bag.pick_among(keys) for _ in range(30)} == {"cosmic/c.jpg"}
+    # A new round does not open with one on its way either.
+    full = Bag(CHAT, ("cosmic/c.jpg", "cosmic/a.jpg", "cosmic/b.jpg"), frozenset({"cosmic/c.jpg"}))
+    assert {full.pick(keys) for _ in range(30)} == {("cosmic/a.jpg", True)}
+    # With every image on its way, a second send to the chat still gets one.
+    assert Bag(CHAT, (), frozenset(keys)).pick(keys)[0] in keys
+
+
+async def seen_keys(chat_id):
+    await writes.settle()
+    return await database.read_in_db_thread(shufflebag._seen_keys, chat_id)
+
+
+async def test_a_new_start_forgets_records_an_ended_event_loop_left_on_their_way(
+    tmp_path, library, monkeypatch
+):
+    lock_waits(monkeypatch, 50)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    open_database(url)
+    try:
+        apply_migrations()
+        with write_locker(url, "seen_images"):
+            # A bot whose loop ended without finishing its writes: this one never lands.
+            await asyncio.to_thread(_record_in_a_loop_that_ends, CHAT, "cosmic/orion.jpg")
+        sender.configure(library)  # what setup() and the bot's start do
+        assert (await shufflebag.open_bag(CHAT)).seen == ()
+    finally:
+        close_database()
+
+
+def _record_in_a_loop_that_ends(chat_id, key):
+    async def record_soon():
+        shufflebag.record(chat_id, key, new_round=False)
+        await asyncio.sleep(0.2)  # its first try fails on the lock
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(record_soon())
+    loop.close()

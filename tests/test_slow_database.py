@@ -3,51 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
-from urllib.parse import urlparse
 
 import peewee
-import psycopg2
 import pytest
 
 from cosmobot.storage import database
 from cosmobot.storage.database import open_database
 from cosmobot.storage.models import ImageAsset
-from tests.botrunner import BotThread, bot_settings, photos, texts
+from tests.botrunner import BotThread, bot_settings, photos, texts, warm_now
+from tests.dblocks import (
+    PostgresLocker,
+    SqliteLocker,
+    lock_waits,
+    locker_for,
+    seen_count,
+    stored_file_id,
+    write_locker,
+)
 from tests.factories import make_assets
 
 ALICE, BORIS = 3001, 3002
+CACHE_CHAT = -1003000000001
+NAMES = ("orion.jpg", "andromeda.png", "vela.jpg")
 LOCK_WORDS = ("database is locked", "statement timeout", "Could not store")
-
-
-class SqliteLocker:
-    """Another process's write transaction on the bot's SQLite file."""
-
-    def __init__(self, url: str) -> None:
-        self._connection = sqlite3.connect(urlparse(url).path[1:], isolation_level=None)
-
-    def __enter__(self) -> SqliteLocker:
-        self._connection.execute("BEGIN IMMEDIATE")  # the write lock, held until rollback
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._connection.rollback()
-        self._connection.close()
-
-
-class PostgresLocker:
-    """Another session holding `LOCK TABLE image_assets` (reads and writes both wait)."""
-
-    def __init__(self, url: str) -> None:
-        self._connection = psycopg2.connect(url)
-
-    def __enter__(self) -> PostgresLocker:
-        self._connection.cursor().execute("LOCK TABLE image_assets IN ACCESS EXCLUSIVE MODE")
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._connection.rollback()
-        self._connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,10 +35,6 @@ def locked_bot_settings(request, tmp_path, fake_api):
         settings = dataclasses.replace(settings,
                                        database_url=request.getfixturevalue("postgres_url"))
     return settings
-
-
-def locker_for(url: str) -> SqliteLocker | PostgresLocker:
-    return SqliteLocker(url) if url.startswith("sqlite") else PostgresLocker(url)
 
 
 def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api, log_lines):
@@ -82,10 +56,39 @@ def test_a_locked_database_holds_up_no_other_user(locked_bot_settings, fake_api,
     assert stored_file_id(url) == photo["photo"][-1]["file_id"]
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_known_chat_is_answered_while_a_write_waits_and_the_record_lands_after(
+    kind, tmp_path, fake_api, monkeypatch, request
+):
+    # A lock wait far longer than the test waits for Boris: had his /cosmic queued behind
+    # Alice's write, he would get nothing in time.
+    lock_waits(monkeypatch, 60_000)
+    fake_api.add_group(CACHE_CHAT, "Cache")
+    settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", NAMES))
+    if kind == "postgresql":
+        settings = dataclasses.replace(settings,
+                                       database_url=request.getfixturevalue("postgres_url"))
+    url = settings.database_url
+    warm_now(settings, CACHE_CHAT)  # every /cosmic below is a send by file_id
+    with BotThread(settings, fake_api):
+        fake_api.push_text(BORIS, "/cosmic")
+        fake_api.wait_until(lambda: seen_count(url, BORIS) == 1)  # Boris is a known chat
+        with write_locker(url, "seen_images") as lock:
+            fake_api.push_text(ALICE, "/cosmic")  # a new chat: its record waits for the lock
+            fake_api.wait_until(lambda: photos(fake_api, ALICE))
+            fake_api.push_text(BORIS, "/cosmic")
+            fake_api.wait_until(lambda: len(photos(fake_api, BORIS)) == 2, timeout=20)
+            assert seen_count(url, ALICE) == 0, "Boris was answered while Alice's write waited"
+            lock.release()
+            fake_api.wait_until(lambda: seen_count(url, ALICE) == 1, timeout=30)
+            fake_api.wait_until(lambda: seen_count(url, BORIS) == 2, timeout=30)
+    assert texts(fake_api, ALICE) == texts(fake_api, BORIS) == []
+
+
 def test_a_cache_write_failing_after_the_photo_is_retried_not_reported(
     tmp_path, fake_api, log_lines, monkeypatch
 ):
-    monkeypatch.setattr("cosmobot.storage.filecache.WRITE_BACKOFF_SECONDS", 0.2)
+    monkeypatch.setattr("cosmobot.storage.writes.RETRY_FIRST_SECONDS", 0.2)
     settings = bot_settings(tmp_path, fake_api, make_assets(tmp_path / "assets", ("orion.jpg",)))
     with BotThread(settings, fake_api):
         with SqliteLocker(settings.database_url):
@@ -121,21 +124,3 @@ def test_postgresql_connections_use_keepalives_and_a_statement_timeout(postgres_
         assert db.execute_sql("SHOW statement_timeout").fetchone() == ("5s",)
     finally:
         db.close()
-
-
-def stored_file_id(url: str) -> str | None:
-    """The file_id the bot's database holds for orion.jpg, read over a connection of our own."""
-    if url.startswith("sqlite"):
-        with sqlite3.connect(urlparse(url).path[1:]) as connection:
-            row = connection.execute(
-                "SELECT file_id FROM image_assets WHERE asset_key = 'cosmic/orion.jpg'"
-            ).fetchone()
-    else:
-        connection = psycopg2.connect(url)
-        try:
-            cursor = connection.cursor()
-            cursor.execute("SELECT file_id FROM image_assets WHERE asset_key = 'cosmic/orion.jpg'")
-            row = cursor.fetchone()
-        finally:
-            connection.close()
-    return row[0] if row else None

@@ -29,7 +29,7 @@ from cosmobot.config import Settings
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
-from cosmobot.storage import filecache, sendcounts
+from cosmobot.storage import sendcounts, writes
 from cosmobot.storage.database import close_database
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -38,7 +38,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 READ_TIMEOUT_SECONDS = 30
 BOOTSTRAP_RETRIES = 3
 MEDIA_WRITE_TIMEOUT_SECONDS = 60
-# How long a stopping bot waits for file_ids still being written to the database.
+# How long a stopping bot waits for writes still on their way (file_ids, "seen" records).
 SHUTDOWN_WRITES_SECONDS = 10
 POLLING = "polling_request"
 
@@ -191,6 +191,6 @@ async def post_shutdown(application: Application) -> None:
     if jobs.WARMER in application.bot_data:
         # Stopped in post_stop already, unless the bot stopped before it ever ran.
         await application.bot_data[jobs.WARMER].stop(timeout=0)
-    await filecache.settle(timeout=SHUTDOWN_WRITES_SECONDS)
+    await writes.finish(timeout=SHUTDOWN_WRITES_SECONDS)
     await sendcounts.flush()
     close_database()

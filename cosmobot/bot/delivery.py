@@ -45,8 +45,8 @@ async def deliver_cosmic(
     Telegram's refusals are raised as PTB raises them: Forbidden for a chat that blocked or
     removed the bot, BadRequest "chat not found", ChatMigrated for a group now a supergroup.
     """
-    bag = await shufflebag.open_bag(chat_id)
     for _ in range(PICKS):
+        bag = await shufflebag.open_bag(chat_id)
         key, new_round = bag.pick(sender.library().cosmic_keys)
         if key is None:
             logger.warning("A cosmic image was asked for, but none are installed")
@@ -54,8 +54,7 @@ async def deliver_cosmic(
                 chat_id, text(language, "no_images"), message_thread_id=thread_id,
                 **send_options))
             return None
-        if await _send_captioned(bot, chat_id, key, language, thread_id, send_options):
-            shufflebag.record(chat_id, key, new_round)
+        if await _send_picked(bot, chat_id, key, new_round, language, thread_id, send_options):
             return key
         # That file turned out unusable (gone, or broken) and left the library: pick again.
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
@@ -79,10 +78,21 @@ async def deliver_match(
                 chat_id, _no_match(language, query), message_thread_id=thread_id))
             return None
         key = (await shufflebag.open_bag(chat_id)).pick_among(matching)
-        if await _send_captioned(bot, chat_id, key, language, thread_id, {}):
-            shufflebag.record(chat_id, key, new_round=False)
+        if await _send_picked(bot, chat_id, key, False, language, thread_id, {}):
             return key
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
+
+
+async def _send_picked(bot: Bot, chat_id: int, key: str, new_round: bool, language: str,
+                       thread_id: int | None, send_options: dict[str, Any]) -> bool:
+    """Send the image picked from the chat's bag and put it in the bag; False if unusable."""
+    # Held from the pick (no await since) until it is in the bag: another send to this chat
+    # meanwhile, /cosmic and the daily image at once say, picks another image.
+    with shufflebag.taking(chat_id, key):
+        sent = await _send_captioned(bot, chat_id, key, language, thread_id, send_options)
+        if sent:
+            shufflebag.record(chat_id, key, new_round)
+    return sent
 
 
 async def _send_captioned(bot: Bot, chat_id: int, key: str, language: str,

@@ -1,19 +1,26 @@
-"""The database: chosen at runtime from one URL, migrated with peewee-migrate."""
+"""The database: chosen at runtime from one URL, migrated with peewee-migrate.
+
+The bot's queries run on threads of their own, never on the event loop: one writer, which runs
+calls in the order they were queued, and a few readers, each with a connection of its own, so
+that a write waiting for a lock held elsewhere holds up no read.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import peewee
 from loguru import logger
 from peewee_migrate import Router
-from playhouse.db_url import connect, parse, register_database
+from playhouse.db_url import connect, parse
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 from playhouse.shortcuts import ReconnectMixin
 
 # A proxy lets models be declared at import time and bound to SQLite or PostgreSQL later.
@@ -29,8 +36,11 @@ QUERY_TIMEOUT_MS = 5000
 # WAL lets a reader (e.g. `cosmobot check`) work while the bot writes; busy_timeout makes a
 # second writer wait for the lock instead of failing at once.
 SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": QUERY_TIMEOUT_MS, "foreign_keys": 1}
-# One in-memory database is one connection: share it with the database thread.
+# One in-memory database is one connection: every thread shares it.
 SQLITE_MEMORY_OPTIONS = {"thread_safe": False, "check_same_thread": False}
+# A SQLite file gets a connection per database thread; close_database() closes them all from
+# its own thread, which sqlite3 allows once the threads that used them have ended.
+SQLITE_FILE_OPTIONS = {"check_same_thread": False}
 
 # Every wait on PostgreSQL is bounded: connecting, a query stuck behind a lock
 # (statement_timeout), and a server that vanished without closing the socket (keepalives).
@@ -43,13 +53,20 @@ POSTGRES_OPTIONS = {
     "keepalives_count": 3,
 }
 MIGRATION_TABLE = "migratehistory"
+# Threads that only read, each with a connection of its own, next to the one writer.
+READER_THREADS = 4
+# The pools hold one connection per thread that uses the database (the writer, the readers
+# and the thread that opened it), so they need no limit of their own.
+POOL_OPTIONS = {"max_connections": None}
 
 
-class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
-    """PostgreSQL that reconnects once when the server dropped the connection.
+class PooledReconnectingPostgresql(ReconnectMixin, PooledPostgresqlDatabase):
+    """PostgreSQL with a connection per thread that reconnects when the server dropped it.
 
-    ReconnectMixin never retries inside a transaction, so no half-done work is repeated;
-    the bot's queries are single statements outside transactions.
+    ReconnectMixin never retries inside a transaction, so no half-done work is repeated; the
+    bot's queries are single statements outside transactions. The pool checks an idle
+    connection before handing it out (`SELECT 1`), so after a server restart the retry gets
+    a live one.
     """
 
     reconnect_errors = (
@@ -59,16 +76,17 @@ class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
     )
 
 
-register_database(ReconnectingPostgresqlDatabase, "postgres", "postgresql")
-
-
 class MigrationsMissing(RuntimeError):
     """The migrations folder is not where the code expects it."""
 
 
 def open_database(url: str) -> peewee.Database:
-    """Connect to the database named by url and bind the models to it."""
+    """Connect to the database named by url and bind the models to it.
+
+    The connections of a database opened before are closed first.
+    """
     db = database_for(url)
+    close_database()
     database.initialize(db)
     db.connect(reuse_if_open=True)
     return db
@@ -80,34 +98,92 @@ def database_for(url: str) -> peewee.Database:
     Percent-encoded user names and passwords are decoded. Options given in the URL's query
     string win over the defaults above.
     """
-    return connect(url, unquote_password=True, unquote_user=True, **_options(url))
+    scheme = urlparse(url).scheme
+    given = parse(url, unquote_password=True, unquote_user=True)
+    if scheme == "sqlite":
+        memory = given["database"] == ":memory:"
+        db_class = peewee.SqliteDatabase if memory else PooledSqliteDatabase
+        options = SQLITE_MEMORY_OPTIONS if memory else {**SQLITE_FILE_OPTIONS, **POOL_OPTIONS}
+        return db_class(**{"pragmas": SQLITE_PRAGMAS, **options, **given})
+    if scheme in ("postgres", "postgresql"):
+        return PooledReconnectingPostgresql(**{**POSTGRES_OPTIONS, **POOL_OPTIONS, **given})
+    # Any other scheme: peewee's own, which names the scheme it does not know.
+    return connect(url, unquote_password=True, unquote_user=True)
 
 
-def _options(url: str) -> dict:
-    if url.startswith("sqlite"):
-        memory = parse(url)["database"] == ":memory:"
-        return {"pragmas": SQLITE_PRAGMAS, **(SQLITE_MEMORY_OPTIONS if memory else {})}
-    given = parse_qs(urlparse(url).query)
-    return {name: value for name, value in POSTGRES_OPTIONS.items() if name not in given}
+@dataclass(frozen=True)
+class _Threads:
+    """Where the bot's queries run, never on the event loop."""
+
+    writer: ThreadPoolExecutor
+    readers: ThreadPoolExecutor
 
 
-# The bot's queries run here, one at a time, never on the event loop: a locked or slow
-# database then delays only the requests that wait for it.
-_db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cosmobot-db")
+_threads: _Threads | None = None
+
+
+def _database_threads() -> _Threads:
+    global _threads
+    if _threads is None:
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cosmobot-db-writer")
+        # An in-memory SQLite database is one connection that every thread shares, and one
+        # connection runs one statement at a time: there everything stays on the writer.
+        readers = writer if _one_shared_connection() else ThreadPoolExecutor(
+            max_workers=READER_THREADS, thread_name_prefix="cosmobot-db-reader")
+        _threads = _Threads(writer, readers)
+    return _threads
+
+
+def _one_shared_connection() -> bool:
+    db = database.obj
+    return db is None or (isinstance(db, peewee.SqliteDatabase) and db.database == ":memory:")
 
 
 async def in_db_thread(call: Callable[..., T], *args: object) -> T:
-    """Run a synchronous peewee call on the database thread and return its result."""
+    """Run a synchronous peewee call on the writer thread and return its result."""
     return await queue_in_db_thread(call, *args)
 
 
 def queue_in_db_thread(call: Callable[..., T], *args: object) -> asyncio.Future[T]:
-    """Queue a peewee call on the database thread now, without waiting for it.
+    """Queue a peewee call on the writer thread now, without waiting for it.
 
     Calls run in the order they were queued: anything queued later sees this call's writes.
     """
     loop = asyncio.get_running_loop()
-    return loop.run_in_executor(_db_thread, functools.partial(call, *args))
+    return loop.run_in_executor(_database_threads().writer, _run_here, call, args)
+
+
+async def read_in_db_thread(call: Callable[..., T], *args: object) -> T:
+    """Run a peewee call that only reads on a reader thread and return its result.
+
+    Readers never wait behind the writer: a write that waits for a lock held elsewhere delays
+    no read. So a read sees the writes already done, not the ones still queued.
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_database_threads().readers, _run_here, call, args)
+
+
+def _run_here(call: Callable[..., T], args: tuple) -> T:
+    """Run call on this database thread; a failure leaves it with its frames cleared.
+
+    A failed query's traceback keeps peewee's frames alive, and with them the query's cursor.
+    Freed later by a garbage collection on the event loop, a SQLite cursor waits there for its
+    connection, which this thread may hold for seconds while it waits for a lock: the whole bot
+    would stand still. Cleared here, it is freed here.
+    """
+    try:
+        return call(*args)
+    except BaseException as error:
+        _clear_frames(error)
+        raise
+
+
+def _clear_frames(error: BaseException | None) -> None:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        error = error.__cause__ or error.__context__
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -119,14 +195,20 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def close_database() -> None:
-    """Close the connections of this thread and of the database thread, if open."""
-    _db_thread.submit(_close_connection).result()
-    _close_connection()
+    """Close every connection to the database: the database threads' and this thread's.
 
-
-def _close_connection() -> None:
-    if database.obj is not None and not database.is_closed():
-        database.close()
+    The calls already queued on the database threads run first.
+    """
+    global _threads
+    threads, _threads = _threads, None
+    if threads is not None:
+        threads.writer.shutdown(wait=True)
+        threads.readers.shutdown(wait=True)
+    db = database.obj
+    if isinstance(db, PooledDatabase):
+        db.close_all()  # the threads that held these connections have ended
+    elif db is not None and not db.is_closed():
+        db.close()
 
 
 def migration_router(db: peewee.Database | peewee.DatabaseProxy = database) -> Router:

@@ -1,87 +1,168 @@
 """Each chat's shuffle bag: every image once before any image comes to that chat again.
 
-The bag lives in the database (seen_images), so it survives restarts and the bot keeps
-nothing per chat in memory: one small read before a send and one small write after it.
-Images added later join the current round; removed ones simply stop being picked.
+The bag lives in the database (seen_images), so it survives restarts: one small read before
+a send and one small write after it, in the background. Images added later join the current
+round; removed ones simply stop being picked.
+
+Two things the database cannot say yet are kept in memory, only while they last: the records
+still on their way to it (a chat asking again must not get the same image while its write
+waits for a lock), and the images picked for sends still on their way (two sends to one chat
+at once, say /cosmic and the daily image, must not pick the same one).
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 
 import peewee
 from loguru import logger
 
-from cosmobot.storage.database import database, in_db_thread, queue_in_db_thread
+from cosmobot.storage import writes
+from cosmobot.storage.database import database, read_in_db_thread
 from cosmobot.storage.models import SeenImage
 
 
 @dataclass(frozen=True)
 class Bag:
-    """What one chat has seen this round, in the order it saw it."""
+    """What one chat has seen this round, in the order it saw it, and what is on its way."""
 
     chat_id: int
     seen: tuple[str, ...] = ()
+    taken: frozenset[str] = frozenset()  # picked for sends still on their way
 
     def pick(self, installed: Sequence[str]) -> tuple[str | None, bool]:
         """Return a random installed image not seen this round, and whether it starts a new one.
 
         When every installed image was seen, a new round starts, and its first image is not
-        the one just shown, when there is another. None when nothing is installed.
+        the one just shown, when there is another. An image on its way is never picked while
+        there is another. None when nothing is installed.
         """
-        seen = set(self.seen)
-        unseen = [key for key in installed if key not in seen]
-        if unseen:
-            return random.choice(unseen), False
         if not installed:
             return None, False
+        free = [key for key in installed if key not in self.taken] or list(installed)
+        seen = set(self.seen)
+        unseen = [key for key in free if key not in seen]
+        if unseen:
+            return random.choice(unseen), False
         last = self.seen[-1] if self.seen else None
-        return random.choice([key for key in installed if key != last] or list(installed)), True
+        return random.choice([key for key in free if key != last] or free), True
 
     def pick_among(self, candidates: Sequence[str]) -> str | None:
         """Return a random candidate not seen this round; if all were, any but the last seen.
 
-        For a search: the round goes on, so it never starts a new one.
+        For a search: the round goes on, so it never starts a new one. An image on its way is
+        never picked while there is another.
         """
+        if not candidates:
+            return None
+        free = [key for key in candidates if key not in self.taken] or list(candidates)
         seen = set(self.seen)
-        unseen = [key for key in candidates if key not in seen]
+        unseen = [key for key in free if key not in seen]
         if unseen:
             return random.choice(unseen)
         last = self.seen[-1] if self.seen else None
-        others = [key for key in candidates if key != last] or list(candidates)
-        return random.choice(others) if others else None
+        return random.choice([key for key in free if key != last] or free)
+
+
+@dataclass(eq=False)
+class _Record:
+    asset_key: str
+    new_round: bool
+    done: bool = False  # its write has ended (landed, or was given up on)
+
+
+@dataclass
+class _ChatState:
+    """What the database may not show yet of one chat's bag."""
+
+    records: list[_Record] = field(default_factory=list)  # in the order they were made
+    reads: int = 0  # reads of the bag under way
+    taken: list[str] = field(default_factory=list)  # may hold a key twice, for two sends
+
+    def is_idle(self) -> bool:
+        return not (self.records or self.reads or self.taken)
+
+
+_chats: dict[int, _ChatState] = {}
+
+
+def reset() -> None:
+    """Forget what is kept in memory (for a new start: its writes are done or given up)."""
+    _chats.clear()
 
 
 async def open_bag(chat_id: int) -> Bag:
-    """Read the chat's bag; an empty one if the database cannot say (any image will do)."""
+    """Read the chat's bag; what the database cannot say is left out (any image will do)."""
+    state = _chats.setdefault(chat_id, _ChatState())
+    state.reads += 1
     try:
-        return Bag(chat_id, tuple(await in_db_thread(_seen_keys, chat_id)))
+        seen = await read_in_db_thread(_seen_keys, chat_id)
     except peewee.PeeweeException as error:
         # A repeat is a small price; leaving the user without an image is not.
         logger.warning("Cannot read which images chat {} has seen: {}", chat_id, error)
-        return Bag(chat_id)
+        seen = []
+    finally:
+        state.reads -= 1
+    # A record whose write ended while this read ran may be missing from what it read, so
+    # every record kept is applied; applying one the database already has changes nothing.
+    bag = Bag(chat_id, tuple(_with_records(seen, state.records)), frozenset(state.taken))
+    _tidy(chat_id)
+    return bag
+
+
+@contextmanager
+def taking(chat_id: int, asset_key: str) -> Iterator[None]:
+    """Keep asset_key from other picks for chat_id while the block sends it."""
+    state = _chats.setdefault(chat_id, _ChatState())
+    state.taken.append(asset_key)
+    try:
+        yield
+    finally:
+        state.taken.remove(asset_key)
+        _tidy(chat_id)
 
 
 def record(chat_id: int, asset_key: str, new_round: bool) -> None:
     """Put asset_key in the chat's bag (after emptying it, for a new round), in the background.
 
-    Queued at once on the database thread, so the chat's next read of its bag sees it, and
-    the chat need not wait for the write before asking again.
+    The chat's next open_bag() sees it at once; the chat need not wait for the write.
     """
-    write = queue_in_db_thread(_record, chat_id, asset_key, new_round)
-    write.add_done_callback(lambda done: _log_failure(done, chat_id, asset_key))
+    entry = _Record(asset_key, new_round)
+    _chats.setdefault(chat_id, _ChatState()).records.append(entry)
+    write = writes.queue_write(partial(_record, chat_id, asset_key, new_round),
+                               f"record that chat {chat_id} saw {asset_key}")
+    write.add_done_callback(lambda _: _written(chat_id, entry))
 
 
-def _log_failure(write: asyncio.Future, chat_id: int, asset_key: str) -> None:
-    error = None if write.cancelled() else write.exception()
-    if isinstance(error, peewee.PeeweeException):
-        # The user has the photo already; at worst this image comes round again early.
-        logger.warning("Cannot record that chat {} saw {}: {}", chat_id, asset_key, error)
-    elif error is not None:
-        logger.opt(exception=error).error("Cannot record that chat {} saw {}", chat_id, asset_key)
+def _written(chat_id: int, entry: _Record) -> None:
+    # Landed or given up on (and logged): either way the database says all there is to say.
+    entry.done = True
+    _tidy(chat_id)
+
+
+def _tidy(chat_id: int) -> None:
+    state = _chats.get(chat_id)
+    if state is None:
+        return
+    if not state.reads:
+        # No read under way can have missed these writes: the database shows them now.
+        state.records = [entry for entry in state.records if not entry.done]
+    if state.is_idle():
+        del _chats[chat_id]
+
+
+def _with_records(seen: list[str], records: list[_Record]) -> list[str]:
+    keys = list(seen)
+    for entry in records:
+        if entry.new_round:
+            keys = [entry.asset_key]
+        elif entry.asset_key not in keys:
+            keys.append(entry.asset_key)
+    return keys
 
 
 def _seen_keys(chat_id: int) -> list[str]:

@@ -1,0 +1,129 @@
+"""Writes made in the background: in the order they were queued, retried until they land.
+
+A user who already has a photo must not wait for its bookkeeping (a new file_id, a chat's
+"seen" record), nor lose it because another connection held a lock for a while. Each write
+runs on the database's writer thread after the ones queued before it; a write that meets a
+lock or a dropped connection is tried again with growing pauses for up to WRITE_PATIENCE_SECONDS,
+then logged as an error. Between tries the writer thread is free for other work. Writes still
+pending when the bot stops are waited for a while, then named in a warning with their count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import peewee
+from loguru import logger
+
+from cosmobot.storage.database import in_db_thread, queue_in_db_thread
+
+# A lock held elsewhere (SQLite's busy timeout or PostgreSQL's statement timeout ran out) or a
+# connection gone: worth trying again. Anything else (a constraint, a bug) would fail again.
+TRANSIENT_ERRORS = (peewee.OperationalError, peewee.InterfaceError)
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 15.0
+# How long a write is tried before it is given up on and logged as lost.
+WRITE_PATIENCE_SECONDS = 300.0
+
+_last: asyncio.Task | None = None
+# Each write still on its way, with what it does, for the warning at shutdown.
+_pending: dict[asyncio.Task, str] = {}
+
+
+def queue_write(write: Callable[[], object], what: str) -> asyncio.Task[bool]:
+    """Queue a synchronous peewee write; the task says whether it landed.
+
+    what says what the write does, for the log ("store the file_id of cosmic/orion.jpg").
+    With no earlier write still on its way, it is queued on the writer thread at once, so
+    whatever is queued there later sees it.
+    """
+    global _last
+    previous = _last if _is_on_its_way(_last) else None
+    first_try = None if previous is not None else queue_in_db_thread(write)
+    task = asyncio.create_task(_write_in_turn(previous, first_try, write, what))
+    _pending[task] = what
+    task.add_done_callback(_done)
+    _last = task
+    return task
+
+
+def pending() -> list[str]:
+    """What the writes still on their way do, oldest first."""
+    return list(_pending.values())
+
+
+async def settle(timeout: float | None = None) -> None:
+    """Wait until the writes queued so far are done (or timeout seconds have passed)."""
+    mine = _of_this_loop()
+    if mine:
+        await asyncio.wait(mine, timeout=timeout)
+
+
+async def finish(timeout: float | None) -> int:
+    """Wait up to timeout seconds for the writes on their way; drop the rest with a warning.
+
+    Returns how many were dropped. For a bot that stops: none is dropped silently.
+    """
+    await settle(timeout)
+    left = _of_this_loop()
+    if left:
+        names = [_pending[task] for task in left]
+        logger.warning("{} database write(s) still waiting at shutdown are given up on: {}",
+                       len(left), "; ".join(names))
+        for task in left:
+            task.cancel()
+        await asyncio.wait(left)
+    return len(left)
+
+
+def _of_this_loop() -> list[asyncio.Task]:
+    for task in [task for task in _pending if task.get_loop().is_closed()]:
+        del _pending[task]  # left behind by an event loop that is gone (tests run many)
+    return [task for task in _pending if _is_on_its_way(task)]
+
+
+def _is_on_its_way(task: asyncio.Task | None) -> bool:
+    return (task is not None and task.get_loop() is asyncio.get_running_loop()
+            and not task.done())
+
+
+def _done(task: asyncio.Task) -> None:
+    what = _pending.pop(task, "a write")
+    if not task.cancelled() and task.exception() is not None:
+        logger.opt(exception=task.exception()).error("Could not {} in the database", what)
+
+
+async def _write_in_turn(previous: asyncio.Task | None, first_try: asyncio.Future | None,
+                         write: Callable[[], object], what: str) -> bool:
+    if previous is not None:
+        # The previous write may be waiting out a lock: this one must not overtake it.
+        await asyncio.wait([previous])
+    return await _with_retries(write, what, first_try)
+
+
+async def _with_retries(write: Callable[[], object], what: str,
+                        first_try: asyncio.Future | None) -> bool:
+    started = time.monotonic()
+    delay, tries = RETRY_FIRST_SECONDS, 0
+    while True:
+        tries += 1
+        try:
+            await (first_try if tries == 1 and first_try is not None else in_db_thread(write))
+        except TRANSIENT_ERRORS as error:
+            if time.monotonic() - started + delay > WRITE_PATIENCE_SECONDS:
+                logger.error("Could not {} in the database after {} tries: {}; given up",
+                             what, tries, error)
+                return False
+            log = logger.warning if tries == 1 else logger.debug
+            log("Could not {} ({}); trying again in {:.1f} s", what, error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            continue
+        except peewee.PeeweeException as error:
+            logger.error("Could not {} in the database: {}", what, error)
+            return False
+        if tries > 1:
+            logger.info("Saved after {} tries: {}", tries, what)
+        return True
