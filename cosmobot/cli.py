@@ -14,14 +14,7 @@ from loguru import logger
 from telegram.error import InvalidToken, NetworkError
 
 from cosmobot import __version__
-from cosmobot.config import (
-    CACHE_CHAT_ID,
-    DATABASE_URL,
-    TOKEN,
-    ConfigError,
-    Settings,
-    load_settings,
-)
+from cosmobot.config import CACHE_CHAT_ID, DATABASE_URL, TOKEN, ConfigError, Settings, load_settings
 from cosmobot.logs import configure_logging
 from cosmobot.storage.database import (
     MigrationsMissing,

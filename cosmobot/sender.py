@@ -35,9 +35,9 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import NetworkError, RetryAfter, TelegramError
 
-from cosmobot.bot import texts
-from cosmobot.bot.photosend import PhotoSend
-from cosmobot.bot.retry import MAX_RETRY_AFTER_SECONDS, is_unavailable, retry_after_seconds
+from cosmobot import texts
+from cosmobot.botapi.photosend import PhotoSend
+from cosmobot.botapi.retry import MAX_RETRY_AFTER_SECONDS, is_unavailable, retry_after_seconds
 from cosmobot.images import photo
 from cosmobot.images.assets import COSMIC, AssetLibrary
 from cosmobot.storage import filecache, sendcounts, shufflebag, writes

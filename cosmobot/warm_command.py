@@ -13,7 +13,7 @@ from telegram.request import HTTPXRequest
 from tqdm import tqdm
 
 from cosmobot import sender
-from cosmobot.bot import ratelimit
+from cosmobot.botapi import ratelimit
 from cosmobot.config import Settings
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule.warm import Outcome, WarmReport, warm_cache

@@ -11,8 +11,8 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from cosmobot.bot import ratelimit
-from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.botapi import ratelimit
+from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daily, daybook, localtime, outcomes, subscriptions
 from cosmobot.schedule.subscriptions import subscribe
 from cosmobot.storage.models import SeenImage, Subscription

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cosmobot.bot import ratelimit
 from cosmobot.bot.chatlanes import BACKLOG_PER_CHAT, SLOTS_PER_CHAT
+from cosmobot.botapi import ratelimit
 from tests.botrunner import BotThread, bot_settings, photos, texts
 from tests.factories import make_assets
 

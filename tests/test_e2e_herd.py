@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cosmobot.bot.retry import MAX_ATTEMPTS
+from cosmobot.botapi.retry import MAX_ATTEMPTS
 from tests.botrunner import BotThread, bot_settings, texts
 from tests.factories import make_assets
 

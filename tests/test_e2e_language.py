@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cosmobot.bot.texts import CAPTION_LIMIT, TEXTS, caption, language_of
 from cosmobot.images.metadata import ImageMeta
+from cosmobot.texts import CAPTION_LIMIT, TEXTS, caption, language_of
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import make_assets
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cosmobot.bot.texts import ECHO_LIMIT, MESSAGE_LIMIT, telegram_length
+from cosmobot.texts import ECHO_LIMIT, MESSAGE_LIMIT, telegram_length
 from tests.botrunner import BotThread, bot_settings, texts
 from tests.factories import make_assets
 

@@ -14,7 +14,7 @@ from telegram.error import Forbidden
 from telegram.request import HTTPXRequest
 
 from cosmobot import sender
-from cosmobot.bot.retry import MAX_ATTEMPTS
+from cosmobot.botapi.retry import MAX_ATTEMPTS
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset
 from tests.factories import TOKEN

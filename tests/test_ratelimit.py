@@ -13,9 +13,9 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from cosmobot.bot import ratelimit
 from cosmobot.bot.app import build_application
-from cosmobot.bot.ratelimit import BULK, LaneRateLimiter, bulk_options
+from cosmobot.botapi import ratelimit
+from cosmobot.botapi.ratelimit import BULK, LaneRateLimiter, bulk_options
 from tests.botrunner import bot_settings
 from tests.factories import TOKEN
 from tests.fakebotapi import FloodLimits, Limit

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from cosmobot.bot.retry import is_transient, is_unavailable, retry_after_seconds
+from cosmobot.botapi.retry import is_transient, is_unavailable, retry_after_seconds
 
 
 def timed_out(cause: Exception) -> TimedOut:

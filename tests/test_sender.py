@@ -13,7 +13,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
 from cosmobot import sender
-from cosmobot.bot.retry import MAX_ATTEMPTS
+from cosmobot.botapi.retry import MAX_ATTEMPTS
 from cosmobot.schedule import jobs
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset

@@ -12,8 +12,8 @@ from telegram.error import Forbidden
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from cosmobot import sender
-from cosmobot.bot import ratelimit
-from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.botapi import ratelimit
+from cosmobot.delivery import deliver_cosmic
 from cosmobot.storage import database, shufflebag, writes
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import SeenImage

@@ -6,7 +6,8 @@ import string
 
 import pytest
 
-from cosmobot.bot.texts import (
+from cosmobot.images.metadata import ImageMeta
+from cosmobot.texts import (
     CAPTION_LIMIT,
     LANGUAGES,
     MESSAGE_LIMIT,
@@ -16,7 +17,6 @@ from cosmobot.bot.texts import (
     telegram_length,
     text,
 )
-from cosmobot.images.metadata import ImageMeta
 
 GALAXY = "\N{MILKY WAY}"  # beyond the BMP: two UTF-16 code units, one Python character
 # Whatever a user may type or an image's metadata may hold, at its worst.

@@ -11,7 +11,7 @@ from telegram.request import HTTPXRequest
 
 from cosmobot.bot import app
 from cosmobot.bot.app import build_application
-from cosmobot.bot.ratelimit import BULK, LaneRateLimiter
+from cosmobot.botapi.ratelimit import BULK, LaneRateLimiter
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
 from tests.botrunner import bot_settings, photos

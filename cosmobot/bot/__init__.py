@@ -1,1 +1,1 @@
-"""What talks to Telegram: the Application, its handlers and texts, pacing and retries."""
+"""What handles updates: the Application and its handlers, inline mode, /stats, fair shares."""

@@ -21,16 +21,16 @@ from telegram.ext import (
 from cosmobot import sender
 from cosmobot.bot import daily_handlers, handlers
 from cosmobot.bot.chatlanes import ChatLaneProcessor
-from cosmobot.bot.delivery import COSMIC_PATTERN
-from cosmobot.bot.polling import PollingRequest
-from cosmobot.bot.ratelimit import build_rate_limiter
-from cosmobot.bot.texts import ENGLISH, LANGUAGES, text
+from cosmobot.botapi.polling import PollingRequest
+from cosmobot.botapi.ratelimit import build_rate_limiter
 from cosmobot.config import Settings
+from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
 from cosmobot.storage import sendcounts, writes
 from cosmobot.storage.database import close_database
+from cosmobot.texts import ENGLISH, LANGUAGES, text
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")

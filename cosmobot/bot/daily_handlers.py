@@ -9,13 +9,13 @@ from telegram import Bot, ChatMember, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from cosmobot.bot.retry import with_retries
-from cosmobot.bot.texts import language_of
+from cosmobot.botapi.retry import with_retries
 from cosmobot.clock import utcnow
 from cosmobot.config import Settings
 from cosmobot.schedule import subscriptions
 from cosmobot.schedule.localtime import parse_zone
 from cosmobot.storage.database import in_db_thread
+from cosmobot.texts import language_of
 
 MANAGERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 

@@ -11,12 +11,12 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, Telegr
 from telegram.ext import ContextTypes
 
 from cosmobot import sender
-from cosmobot.bot.delivery import cosmic_button, deliver_cosmic, deliver_match
 from cosmobot.bot.inline import answer_inline
-from cosmobot.bot.retry import is_unavailable, with_retries
 from cosmobot.bot.stats import stats_report
-from cosmobot.bot.texts import language_of, text
+from cosmobot.botapi.retry import is_unavailable, with_retries
+from cosmobot.delivery import cosmic_button, deliver_cosmic, deliver_match
 from cosmobot.schedule.jobs import WARMER
+from cosmobot.texts import language_of, text
 
 # bot_data key of the set of chats with an image on its way.
 IN_FLIGHT = "images_in_flight"

@@ -16,11 +16,11 @@ from telegram import Bot, InlineQueryResultCachedPhoto, InlineQueryResultsButton
 from telegram.error import BadRequest, TelegramError
 
 from cosmobot import sender
-from cosmobot.bot.texts import caption, text
 from cosmobot.clock import utcnow
 from cosmobot.images import search
 from cosmobot.schedule.warm import BackgroundWarmer
 from cosmobot.storage import filecache
+from cosmobot.texts import caption, text
 
 # Telegram's most results per answer.
 PAGE_SIZE = 50

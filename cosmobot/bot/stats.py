@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 
 from cosmobot import sender
-from cosmobot.bot.texts import text
 from cosmobot.clock import utcnow
 from cosmobot.schedule import daily
 from cosmobot.storage import filecache, sendcounts
-from cosmobot.storage.database import in_db_thread
+from cosmobot.storage.database import read_in_db_thread
+from cosmobot.texts import text
 
 # A section of the reply: its title and its lines.
 Section = tuple[str, list[str]]
@@ -42,7 +42,7 @@ async def sends_section(bot: Bot, language: str) -> Section:
 
 async def subscriptions_section(bot: Bot, language: str) -> Section:
     """Subscribers, today's daily images, and when the next round runs."""
-    figures = await in_db_thread(daily.day_figures, utcnow())
+    figures = await read_in_db_thread(daily.day_figures, utcnow())
     when = figures.next_round_at
     next_round = when.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC") if when else "—"
     return text(language, "stats_daily"), [

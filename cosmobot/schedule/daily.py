@@ -43,13 +43,13 @@ from loguru import logger
 from telegram import Bot
 from telegram.error import ChatMigrated, TelegramError
 
-from cosmobot.bot import ratelimit
-from cosmobot.bot.delivery import deliver_cosmic
-from cosmobot.bot.retry import chat_is_gone
+from cosmobot.botapi import ratelimit
+from cosmobot.botapi.retry import chat_is_gone
 from cosmobot.clock import utcnow
+from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daybook, outcomes
 from cosmobot.schedule.outcomes import Outcome, Result
-from cosmobot.storage.database import in_db_thread
+from cosmobot.storage.database import in_db_thread, read_in_db_thread
 from cosmobot.storage.models import Subscription
 
 # Sends in flight at once; the rate limiter paces them to Telegram's limits.
@@ -96,7 +96,7 @@ async def deliver_due(bot: Bot, now: dt.datetime,
         slots.release()
 
     try:
-        while not stopping() and (batch := await in_db_thread(daybook.due_batch, clock())):
+        while not stopping() and (batch := await read_in_db_thread(daybook.due_batch, clock())):
             for row in batch:
                 await slots.acquire()
                 task = None if stopping() else await _start(bot, row, clock, report)
@@ -108,7 +108,7 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     finally:
         # However the round ends, the sends in flight finish and are recorded.
         await asyncio.gather(*sends, return_exceptions=True)
-    report.still_due = await in_db_thread(daybook.count_due, clock())
+    report.still_due = await read_in_db_thread(daybook.count_due, clock())
     return report
 
 

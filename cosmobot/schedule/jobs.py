@@ -9,7 +9,7 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from cosmobot import sender
-from cosmobot.bot.retry import retry_after_seconds
+from cosmobot.botapi.retry import retry_after_seconds
 from cosmobot.schedule import daily
 from cosmobot.storage import prune, sendcounts
 

@@ -1,7 +1,8 @@
 """Daily subscriptions: /daily, /stop and /status as plain functions, and their rows.
 
 The functions named like queries (`subscribe`, `unsubscribe`, ...) are synchronous peewee
-calls meant for `database.in_db_thread`; the async ones answer a command and return the reply.
+calls meant for the database threads (`in_db_thread`, `read_in_db_thread` for reads); the
+async ones answer a command and return the reply.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from cosmobot.bot.texts import text
 from cosmobot.clock import utcnow
 from cosmobot.schedule import localtime
-from cosmobot.storage.database import database, in_db_thread
+from cosmobot.storage.database import database, in_db_thread, read_in_db_thread
 from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.texts import text
 
 DEFAULT_TIME = dt.time(9, 0)
 # How a chat's next image is told: its local date and time, and the zone.
@@ -132,7 +133,7 @@ async def daily(chat: ChatContext, args: Sequence[str]) -> str:
         request = parse_daily(args)
     except ValueError:
         return text(chat.language, "daily_usage")
-    current = await in_db_thread(active_subscription, chat.chat_id)
+    current = await read_in_db_thread(active_subscription, chat.chat_id)
     if current is not None and request.at is None:
         return describe(current, chat.language, chat.now, "daily_status")
     if not await chat.may_manage():
@@ -148,7 +149,7 @@ async def daily(chat: ChatContext, args: Sequence[str]) -> str:
 
 async def stop(chat: ChatContext) -> str:
     """Answer /stop: unsubscribe the chat."""
-    if await in_db_thread(active_subscription, chat.chat_id) is None:
+    if await read_in_db_thread(active_subscription, chat.chat_id) is None:
         return text(chat.language, "daily_not_subscribed", zone=chat.default_zone)
     if not await chat.may_manage():
         return text(chat.language, "admins_only")
@@ -158,7 +159,7 @@ async def stop(chat: ChatContext) -> str:
 
 async def status(chat: ChatContext) -> str:
     """Answer /status: the chat's subscription and when its next image comes."""
-    current = await in_db_thread(active_subscription, chat.chat_id)
+    current = await read_in_db_thread(active_subscription, chat.chat_id)
     if current is None:
         return text(chat.language, "daily_not_subscribed", zone=chat.default_zone)
     return describe(current, chat.language, chat.now, "daily_status")

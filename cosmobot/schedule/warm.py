@@ -20,8 +20,8 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from cosmobot import sender
-from cosmobot.bot import ratelimit
-from cosmobot.bot.retry import chat_is_gone
+from cosmobot.botapi import ratelimit
+from cosmobot.botapi.retry import chat_is_gone
 from cosmobot.storage import filecache
 
 

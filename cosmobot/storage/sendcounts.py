@@ -11,7 +11,7 @@ from collections import Counter
 import peewee
 from loguru import logger
 
-from cosmobot.storage.database import database, in_db_thread
+from cosmobot.storage.database import database, in_db_thread, read_in_db_thread
 from cosmobot.storage.models import SendCount
 
 FILE_ID_SENDS = "file_id_sends"
@@ -57,7 +57,7 @@ async def flush() -> None:
 async def totals() -> dict[str, int]:
     """Return the counts over the bot's whole life."""
     await flush()
-    saved = await in_db_thread(SendCount.totals)
+    saved = await read_in_db_thread(SendCount.totals)
     return {name: saved.get(name, 0) + _unsaved[name] for name in NAMES}
 
 

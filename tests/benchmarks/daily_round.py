@@ -28,9 +28,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from cosmobot.clock import utcnow
 from cosmobot.logs import configure_logging
 from cosmobot.storage.database import apply_migrations, open_database
-from cosmobot.clock import utcnow
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import TOKEN, make_assets

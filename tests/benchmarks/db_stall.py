@@ -34,7 +34,7 @@ import psycopg2
 from telegram import Bot
 
 from cosmobot import sender
-from cosmobot.bot.delivery import deliver_cosmic
+from cosmobot.delivery import deliver_cosmic
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.logs import configure_logging
 from cosmobot.storage import database, filecache

@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from tests.botrunner import BotThread, bot_settings, photos
-from tests.fake_api_tests.client import TOKEN, error_body, make_bot, png, raw
 from tests.factories import make_assets
+from tests.fake_api_tests.client import TOKEN, error_body, make_bot, png, raw
 from tests.fakebotapi import FakeBotApi, methods
 from tests.fakebotapi.apimodel import MISSING
 from tests.fakebotapi.oracle import Oracle

@@ -11,7 +11,14 @@ from telegram.ext import Application, CommandHandler
 
 from tests.fake_api_tests.client import TOKEN, raw
 from tests.fake_api_tests.workers import (
-    DROP, HOOK_URL, SECRET, SECRET_HEADER, ApplicationWorker, Worker, delivered, refused_address,
+    DROP,
+    HOOK_URL,
+    SECRET,
+    SECRET_HEADER,
+    ApplicationWorker,
+    Worker,
+    delivered,
+    refused_address,
 )
 from tests.fakebotapi import FakeBotApi, delivery
 from tests.fakebotapi.oracle import Oracle

@@ -20,7 +20,6 @@ from tests.fakebotapi.updates import UpdateQueue
 from tests.fakebotapi.webhook_controls import WebhookControls
 from tests.fakebotapi.webhooks import Webhooks
 
-
 # The user Telegram names as the sender of an anonymous group administrator's messages.
 ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
                    "username": "GroupAnonymousBot"}

@@ -9,10 +9,10 @@ from loguru import logger
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from cosmobot import sender
-from cosmobot.bot.retry import with_retries
-from cosmobot.bot.texts import ECHO_LIMIT, caption, shorten, text
+from cosmobot.botapi.retry import with_retries
 from cosmobot.images import search
 from cosmobot.storage import shufflebag
+from cosmobot.texts import ECHO_LIMIT, caption, shorten, text
 
 # callback_data of the buttons that ask for a cosmic image. Buttons sent by older versions
 # name the image above them ("cosmic:<8 hex digits>"); they still work, and the suffix is

@@ -27,7 +27,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from cosmobot.bot.retry import retry_after_seconds
+from cosmobot.botapi.retry import retry_after_seconds
 
 LANE = "lane"
 BULK = {LANE: "bulk"}

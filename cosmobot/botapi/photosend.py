@@ -10,7 +10,7 @@ from loguru import logger
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest
 
-from cosmobot.bot.retry import with_retries
+from cosmobot.botapi.retry import with_retries
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.storage import filecache, sendcounts
 from cosmobot.storage.models import ImageAsset
