@@ -28,8 +28,8 @@ from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
-from cosmobot.storage import sendcounts, writes
-from cosmobot.storage.database import close_database
+from cosmobot.storage import adoption, sendcounts, writes
+from cosmobot.storage.database import close_database, in_db_thread
 from cosmobot.texts import ENGLISH, LANGUAGES, text
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -128,8 +128,10 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images; schedule the menu, folder watch, daily round, warm-up and pruning."""
+    """Adopt unclaimed rows, scan the images; schedule menu, rescans, round, warm-up, pruning."""
     settings: Settings = application.bot_data["settings"]
+    # Before the first round: rows of a database that held one bot before, unsure whose.
+    await in_db_thread(adoption.adopt_unclaimed, application.bot.id)
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)
