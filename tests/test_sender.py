@@ -93,6 +93,7 @@ async def test_two_bots_keep_a_file_id_each_and_send_by_their_own(db, library, b
         for sending in (other, bot, other, bot):
             await sender.send_image(sending, CHAT, KEY)
         assert counts(api) == (2, 2)  # one upload each, then each by its own file_id
+        await filecache.settle()
         filecache.reset()  # a restart: only the database is left
         await sender.send_image(other, CHAT, KEY)
         await sender.send_image(bot, CHAT, KEY)
@@ -102,6 +103,17 @@ async def test_two_bots_keep_a_file_id_each_and_send_by_their_own(db, library, b
     by_token = {call.token: call.params["photo"] for call in api.file_id_sends()}
     assert by_token == {TOKEN: mine.file_id, OTHER_TOKEN: others.file_id}
     assert (await stored_count()) == 2
+
+
+async def test_two_bots_upload_a_new_image_side_by_side(db, library, bot, api):
+    api.latency = 2.0  # the first upload is still on its way when the second bot asks
+    async with Bot(OTHER_TOKEN, base_url=api.base_url) as other:
+        mine = asyncio.create_task(sender.send_image(bot, CHAT, KEY))
+        await api.await_until(api.uploads)
+        theirs = asyncio.create_task(sender.send_image(other, CHAT + 1, KEY))
+        await api.await_until(lambda: len(api.uploads()) == 2)
+        assert api.uploads()[0].status is None, "the other bot waited for this one's upload"
+        assert all(await asyncio.gather(mine, theirs))
 
 
 async def test_changed_file_content_is_uploaded_again(db, library, bot, api):
