@@ -7,9 +7,16 @@ import datetime as dt
 import peewee
 import pytest
 
+from cosmobot.storage import adoption
 from cosmobot.storage.adoption import UNCLAIMED, adopt_unclaimed
-from cosmobot.storage.database import apply_migrations, migration_router
+from cosmobot.storage.database import (
+    apply_migrations,
+    close_database,
+    migration_router,
+    open_database,
+)
 from cosmobot.storage.models import ImageAsset, SeenImage, SendCount, Subscription
+from tests.dblocks import lock_waits
 from tests.factories import BOT_ID, OTHER_BOT_ID
 
 BEFORE = "004_add_daily_round_bookkeeping"
@@ -136,3 +143,33 @@ def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
             subscribed(empty_db, 1)
     assert apply_migrations() == [SEVERAL_BOTS]  # and forward again: all of it the one bot's
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
+
+
+def test_adopting_a_big_databases_rows_is_not_cut_short_by_the_query_timeout(
+        postgres_url, monkeypatch):
+    open_database(postgres_url)
+    apply_migrations()
+    SeenImage.insert_many([(UNCLAIMED, chat, f"cosmic/{n}.jpg") for chat in range(2000)
+                           for n in range(20)],
+                          fields=[SeenImage.bot_id, SeenImage.chat_id, SeenImage.asset_key]
+                          ).execute()
+    close_database()
+    # A query timeout much shorter than the adoption of 40,000 rows takes.
+    lock_waits(monkeypatch, 50)
+    open_database(postgres_url)
+    try:
+        assert adopt_unclaimed(BOT_ID) == 40_000
+    finally:
+        close_database()
+
+
+@pytest.mark.asyncio
+async def test_a_bot_starts_even_if_the_database_will_not_let_it_adopt(db, monkeypatch,
+                                                                       log_lines):
+    def failing(bot_id):
+        raise peewee.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(adoption, "adopt_unclaimed", failing)
+    await adoption.adopt_at_start(BOT_ID)
+    assert any(line.startswith("WARNING Could not adopt") and "next start" in line
+               for line in log_lines)

@@ -29,7 +29,7 @@ from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
 from cosmobot.storage import adoption, sendcounts, writes
-from cosmobot.storage.database import close_database, in_db_thread
+from cosmobot.storage.database import close_database
 from cosmobot.texts import ENGLISH, LANGUAGES, text
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -131,7 +131,7 @@ async def post_init(application: Application) -> None:
     """Adopt unclaimed rows, scan the images; schedule menu, rescans, round, warm-up, pruning."""
     settings: Settings = application.bot_data["settings"]
     # Before the first round: rows of a database that held one bot before, unsure whose.
-    await in_db_thread(adoption.adopt_unclaimed, application.bot.id)
+    await adoption.adopt_at_start(application.bot.id)
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)

@@ -14,7 +14,7 @@ import operator
 import peewee
 from loguru import logger
 
-from cosmobot.storage.database import MIGRATION_LOCK_CLASS, database
+from cosmobot.storage.database import MIGRATION_LOCK_CLASS, database, in_db_thread
 from cosmobot.storage.models import SeenImage, SendCount, Subscription
 
 UNCLAIMED = 0
@@ -27,6 +27,16 @@ OWNED = (
 )
 
 
+async def adopt_at_start(bot_id: int) -> None:
+    """Adopt the unclaimed rows for a bot that starts; if the database fails, say so and go on."""
+    try:
+        await in_db_thread(adopt_unclaimed, bot_id)
+    except peewee.PeeweeException as error:
+        # They wait, unserved, for the next start: no reason to keep this one from running.
+        logger.warning("Could not adopt the rows no bot has claimed yet ({}); the next start "
+                       "tries again", error)
+
+
 def adopt_unclaimed(bot_id: int) -> int:
     """Give bot_id the rows no bot has claimed yet; return how many (on the database thread).
 
@@ -34,6 +44,9 @@ def adopt_unclaimed(bot_id: int) -> int:
     """
     with database.atomic():
         if isinstance(database.obj, peewee.PostgresqlDatabase):
+            # The end of a migration, and as exempt from the query timeout: a big database's
+            # rows take a while (800,000 take about 7 s).
+            database.execute_sql("SET LOCAL statement_timeout = 0")
             # Concurrent scans may take rows in different orders: the bots take turns instead
             # (SQLite's one writer at a time does the same).
             database.execute_sql("SELECT pg_advisory_xact_lock(%s, 0)", (MIGRATION_LOCK_CLASS,))
