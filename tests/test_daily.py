@@ -16,7 +16,7 @@ from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daily, daybook, localtime, outcomes, subscriptions
 from cosmobot.schedule.subscriptions import subscribe
 from cosmobot.storage.models import SeenImage, Subscription
-from tests.factories import TOKEN
+from tests.factories import BOT_ID, TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 
@@ -40,7 +40,7 @@ async def bot(fake_api):
 
 def subscribed(chat_id: int, at: dt.time = NINE, zone: str = "UTC",
                since: dt.datetime = DAY, chat_type: str = "private") -> None:
-    subscribe(chat_id, chat_type, "en", at, zone, since)
+    subscribe(BOT_ID, chat_id, chat_type, "en", at, zone, since)
 
 
 def photo_count(fake_api, chat_id: int) -> int:
@@ -56,14 +56,14 @@ def chat(chat_id: int, now: dt.datetime) -> subscriptions.ChatContext:
     async def may_manage() -> bool:
         return True
 
-    return subscriptions.ChatContext(chat_id, "private", "en", "UTC", now, may_manage)
+    return subscriptions.ChatContext(BOT_ID, chat_id, "private", "en", "UTC", now, may_manage)
 
 
 def unreadable_row(chat_id: int, zone: str = "Mars/Olympus_Mons", **values) -> Subscription:
     """A subscription written before its zone became unknown (a host upgrade, say)."""
     fields = {"chat_type": "private", "language": "en", "local_time": "08:00",
               "next_at": DAY.replace(hour=8), **values}
-    return Subscription.create(chat_id=chat_id, zone=zone, **fields)
+    return Subscription.create(bot_id=BOT_ID, chat_id=chat_id, zone=zone, **fields)
 
 
 async def rounds(bot, start: dt.datetime, hours: int, every=dt.timedelta(minutes=20)) -> None:
@@ -142,7 +142,7 @@ async def test_a_round_stopped_midway_resumes_after_restart(db, library, bot, fa
 
     first = await daily.deliver_due(bot, now, stopping)
     assert 40 <= first.delivered < len(chats) and first.still_due == len(chats) - first.delivered
-    assert not Subscription.in_flight().exists()  # everything in flight was recorded
+    assert not Subscription.in_flight(BOT_ID).exists()  # everything in flight was recorded
     second = await daily.deliver_due(bot, now + dt.timedelta(seconds=30))
     assert first.delivered + second.delivered == len(chats)
     assert [photo_count(fake_api, chat) for chat in chats] == [1] * len(chats)
@@ -213,7 +213,8 @@ async def test_a_group_that_became_a_supergroup_gets_its_image_there(db, library
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, supergroup) == 1
     # The group's round through the collection goes on there: the other image, not a repeat.
-    assert {row.asset_key for row in SeenImage.seen_by(supergroup)} == set(library.cosmic_keys)
+    seen_there = {row.asset_key for row in SeenImage.seen_by(BOT_ID, supergroup)}
+    assert seen_there == set(library.cosmic_keys)
     assert fake_api.sent_to(supergroup)[0]["caption"] != fake_api.sent_to(group)[0]["caption"]
     assert seen in library.cosmic_keys
     moved = row(supergroup)
@@ -271,13 +272,13 @@ async def test_the_figures_of_the_day_for_stats(memory_db, library, bot, fake_ap
     fake_api.fail_next("sendPhoto", status=400,
                        description="Bad Request: not enough rights to send photos")
     await daily.deliver_due(bot, DAY.replace(hour=14, minute=31))
-    figures = daily.day_figures(DAY.replace(hour=14, minute=32))
+    figures = daily.day_figures(BOT_ID, DAY.replace(hour=14, minute=32))
     assert (figures.active, figures.inactive) == (3, 1)
     assert (figures.done, figures.due, figures.failed) == (1, 0, 1)
     # Chat 2 is due again after its retry delay; chat 1's image was yesterday's by tomorrow.
-    later = daily.day_figures(DAY.replace(hour=14, minute=40))
+    later = daily.day_figures(BOT_ID, DAY.replace(hour=14, minute=40))
     assert (later.done, later.due) == (1, 1)
-    assert daily.day_figures(dt.datetime(2026, 6, 2, 8, 0)).done == 0
+    assert daily.day_figures(BOT_ID, dt.datetime(2026, 6, 2, 8, 0)).done == 0
 
 
 # ---- one row that cannot be served ----------------------------------------------------------
@@ -334,10 +335,10 @@ async def test_the_figures_count_a_set_aside_row_and_never_raise(memory_db, libr
     subscribed(1)
     unreadable_row(2, delivered_on=DAY.date())  # not yet set aside, with an image today
     unreadable_row(3, zone="Mars/Valles_Marineris", active=False)
-    before = daily.day_figures(DAY.replace(hour=9, minute=1))
+    before = daily.day_figures(BOT_ID, DAY.replace(hour=9, minute=1))
     assert (before.active, before.inactive, before.set_aside, before.due) == (2, 1, 0, 2)
     await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
-    after = daily.day_figures(DAY.replace(hour=9, minute=2))
+    after = daily.day_figures(BOT_ID, DAY.replace(hour=9, minute=2))
     assert (after.active, after.inactive, after.set_aside) == (2, 1, 1)
     assert (after.done, after.due) == (1, 0)
 
@@ -443,7 +444,8 @@ async def test_a_group_whose_supergroup_has_its_own_subscription_gets_one_image(
     subscribed(SUPERGROUP, chat_type="supergroup")  # an administrator subscribed it too
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, SUPERGROUP) == 1
-    assert Subscription.of_chat(GROUP) is None and row(SUPERGROUP).delivered_on == DAY.date()
+    assert Subscription.of_chat(BOT_ID, GROUP) is None
+    assert row(SUPERGROUP).delivered_on == DAY.date()
 
 
 @pytest.mark.parametrize("its_own", [False, True])
@@ -459,13 +461,13 @@ async def test_a_migration_update_handled_while_the_image_is_on_its_way(db, libr
 
     def claim_then_the_migration_update(*args, **kwargs):
         claimed = claim(*args, **kwargs)
-        subscriptions.move_chat(GROUP, SUPERGROUP)  # the handler of the update runs now
+        subscriptions.move_chat(BOT_ID, GROUP, SUPERGROUP)  # the update's handler runs now
         return claimed
 
     monkeypatch.setattr(daybook, "claim", claim_then_the_migration_update)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, SUPERGROUP) == 1
-    assert Subscription.of_chat(GROUP) is None
+    assert Subscription.of_chat(BOT_ID, GROUP) is None
     moved = row(SUPERGROUP)
     assert (moved.delivered_on, moved.sending_since) == (DAY.date(), None)
 

@@ -44,7 +44,7 @@ def store(file_id: str):
 
 
 def forget(file_id: str):
-    return ImageAsset.forget(KEY, file_id).execute
+    return ImageAsset.forget(1, KEY, file_id).execute
 
 
 def failed_tries(log_lines: list[str]) -> int:

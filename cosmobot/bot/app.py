@@ -28,7 +28,7 @@ from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
-from cosmobot.storage import sendcounts, writes
+from cosmobot.storage import adoption, sendcounts, writes
 from cosmobot.storage.database import close_database
 from cosmobot.texts import ENGLISH, LANGUAGES, text
 
@@ -128,8 +128,10 @@ def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) 
 
 
 async def post_init(application: Application) -> None:
-    """Scan the images; schedule the menu, folder watch, daily round, warm-up and pruning."""
+    """Adopt unclaimed rows, scan the images; schedule menu, rescans, round, warm-up, pruning."""
     settings: Settings = application.bot_data["settings"]
+    # Before the first round: rows of a database that held one bot before, unsure whose.
+    await adoption.adopt_at_start(application.bot.id)
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)

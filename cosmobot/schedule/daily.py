@@ -56,8 +56,8 @@ from cosmobot.storage.models import Subscription
 MAX_IN_FLIGHT = 30
 MAX_ATTEMPTS = daybook.MAX_ATTEMPTS
 
-# Failed tries by UTC date, since start: only today's is kept.
-_failures: dict[dt.date, int] = {}
+# Each bot's failed tries on one UTC date, since start: only the latest date is kept.
+_failures: dict[int, tuple[dt.date, int]] = {}
 # When the repeating job runs the next round (set by the job).
 next_round_at: dt.datetime | None = None
 # The subscriptions whose image this process is sending right now.
@@ -83,11 +83,11 @@ class RoundReport:
 
 async def deliver_due(bot: Bot, now: dt.datetime,
                       stopping: Callable[[], bool] = lambda: False) -> RoundReport:
-    """Send today's image to every subscriber due at now (naive UTC); stop early if stopping()."""
+    """Send today's image to bot's subscribers due at now (naive UTC); stop early if stopping()."""
     report = RoundReport()
     clock = _round_clock(now)
     await outcomes.record_kept()  # before anything else: they may free chats for this round
-    await in_db_thread(daybook.settle_interrupted, _sending | outcomes.unrecorded())
+    await in_db_thread(daybook.settle_interrupted, bot.id, _sending | outcomes.unrecorded())
     slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     sends: set[asyncio.Task] = set()
 
@@ -96,7 +96,8 @@ async def deliver_due(bot: Bot, now: dt.datetime,
         slots.release()
 
     try:
-        while not stopping() and (batch := await read_in_db_thread(daybook.due_batch, clock())):
+        while not stopping() and (
+                batch := await read_in_db_thread(daybook.due_batch, bot.id, clock())):
             for row in batch:
                 await slots.acquire()
                 task = None if stopping() else await _start(bot, row, clock, report)
@@ -108,7 +109,7 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     finally:
         # However the round ends, the sends in flight finish and are recorded.
         await asyncio.gather(*sends, return_exceptions=True)
-    report.still_due = await read_in_db_thread(daybook.count_due, clock())
+    report.still_due = await read_in_db_thread(daybook.count_due, bot.id, clock())
     return report
 
 
@@ -181,7 +182,8 @@ async def _deliver(bot: Bot, row: Subscription) -> bool:
         new_chat_id = migrated.new_chat_id
     logger.info("Group {} is now supergroup {}; its subscription moves", row.chat_id, new_chat_id)
     # The migration update may have moved the row already; either way, it is read again.
-    if not await in_db_thread(daybook.follow_migration, row.id, row.chat_id, new_chat_id):
+    if not await in_db_thread(daybook.follow_migration, row.bot_id, row.id, row.chat_id,
+                              new_chat_id):
         logger.info("Supergroup {} has a daily image of its own; the group's is dropped",
                     new_chat_id)
         return False
@@ -192,9 +194,9 @@ async def _deliver(bot: Bot, row: Subscription) -> bool:
 async def _failed(row: Subscription, day: dt.date, tally: Tally, error: Exception) -> None:
     tally.report.failed += 1
     outcome = tally.outcome(row, day, Result.FAILED)
-    count = _failures.get(outcome.at.date(), 0) + 1
-    _failures.clear()
-    _failures[outcome.at.date()] = count
+    today = outcome.at.date()
+    date, count = _failures.get(row.bot_id, (today, 0))
+    _failures[row.bot_id] = (today, count + 1 if date == today else 1)
     attempts = await outcomes.record(outcome)
     if attempts is not None and attempts >= MAX_ATTEMPTS:
         logger.opt(exception=error).error(
@@ -231,11 +233,12 @@ class DayFigures:
     next_round_at: dt.datetime | None
 
 
-def day_figures(now: dt.datetime) -> DayFigures:
-    """Return today's figures (on the database thread); a few grouped queries, whatever the size."""
-    counts = daybook.subscriber_counts()
+def day_figures(bot_id: int, now: dt.datetime) -> DayFigures:
+    """Return bot_id's figures today (on the database thread); a few grouped queries."""
+    counts = daybook.subscriber_counts(bot_id)
+    date, failed = _failures.get(bot_id, (None, 0))
     return DayFigures(
         active=counts.active, inactive=counts.inactive, set_aside=counts.set_aside,
-        done=daybook.count_done(now), due=daybook.count_due(now),
-        failed=_failures.get(now.date(), 0), next_round_at=next_round_at,
+        done=daybook.count_done(bot_id, now), due=daybook.count_due(bot_id, now),
+        failed=failed if date == now.date() else 0, next_round_at=next_round_at,
     )

@@ -1,7 +1,8 @@
 """The daily round's rows: the day a chat is due for, the mark of a send, and what became of it.
 
-Everything here but `served_day` is a synchronous peewee call meant for
-`database.in_db_thread`. The rules these keep are in `cosmobot.schedule.daily`'s note.
+Each bot's round reads and settles its own subscriptions only. Everything here but
+`served_day` is a synchronous peewee call meant for `database.in_db_thread`. The rules these
+keep are in `cosmobot.schedule.daily`'s note.
 """
 
 from __future__ import annotations
@@ -54,14 +55,14 @@ def served_day(row: Subscription, at: dt.datetime) -> dt.date | None:
     return day if row.delivered_on is None or day > row.delivered_on else None
 
 
-def due_batch(now: dt.datetime) -> list[Subscription]:
-    """Return the next batch of due subscriptions."""
-    return list(Subscription.due(now, BATCH_SIZE))
+def due_batch(bot_id: int, now: dt.datetime) -> list[Subscription]:
+    """Return the next batch of bot_id's due subscriptions."""
+    return list(Subscription.due(bot_id, now, BATCH_SIZE))
 
 
-def count_due(now: dt.datetime) -> int:
-    """Return how many subscriptions the round would serve at now."""
-    return Subscription.select().where(Subscription.is_due(now)).count()
+def count_due(bot_id: int, now: dt.datetime) -> int:
+    """Return how many subscriptions bot_id's round would serve at now."""
+    return Subscription.select().where(Subscription.is_due(bot_id, now)).count()
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,23 @@ class SubscriberCounts:
     set_aside: int
 
 
-def subscriber_counts() -> SubscriberCounts:
-    """Return how many subscriptions are active, inactive, and active but set aside."""
+def subscriber_counts(bot_id: int) -> SubscriberCounts:
+    """Return how many of bot_id's subscriptions are active, inactive, and active but set aside."""
+    mine = Subscription.bot_id == bot_id
     by_state = dict(Subscription.select(Subscription.active, fn.COUNT(Subscription.id))
-                    .group_by(Subscription.active).tuples())
+                    .where(mine).group_by(Subscription.active).tuples())
     set_aside = Subscription.select().where(
-        Subscription.active & Subscription.set_aside.is_null(False)).count()
+        mine & Subscription.active & Subscription.set_aside.is_null(False)).count()
     return SubscriberCounts(by_state.get(True, 0), by_state.get(False, 0), set_aside)
 
 
-def count_done(now: dt.datetime) -> int:
-    """Return how many active chats had their image on their own local day at now."""
+def count_done(bot_id: int, now: dt.datetime) -> int:
+    """Return how many of bot_id's active chats had their image on their own local day at now."""
     # Chats in one zone share a local date: group by zone, not by chat.
     recent = (Subscription.select(Subscription.zone, Subscription.delivered_on,
                                   fn.COUNT(Subscription.id))
-              .where(Subscription.active & (Subscription.delivered_on >= now.date() - ONE_DAY))
+              .where((Subscription.bot_id == bot_id) & Subscription.active
+                     & (Subscription.delivered_on >= now.date() - ONE_DAY))
               .group_by(Subscription.zone, Subscription.delivered_on).tuples())
     done = 0
     for zone, day, count in recent:
@@ -157,20 +160,21 @@ def deactivate(subscription_id: int) -> None:
         Subscription.id == subscription_id).execute()
 
 
-def follow_migration(subscription_id: int, old_chat_id: int, new_chat_id: int) -> bool:
-    """Move the row to the supergroup its group became, if the migration update has not yet.
+def follow_migration(bot_id: int, subscription_id: int, old_chat_id: int,
+                     new_chat_id: int) -> bool:
+    """Move bot_id's row to the supergroup its group became, if the migration update has not.
 
     False when there is nothing to send there: the supergroup had a subscription of its own,
     which gets its own image.
     """
-    move_chat(old_chat_id, new_chat_id)
+    move_chat(bot_id, old_chat_id, new_chat_id)
     row = Subscription.get_or_none(Subscription.id == subscription_id)
     return row is not None and row.chat_id == new_chat_id
 
 
-def settle_interrupted(accounted: Collection[int]) -> None:
-    """Take marks no send of this process accounts for as delivered (see daily's note)."""
-    for row in Subscription.in_flight():
+def settle_interrupted(bot_id: int, accounted: Collection[int]) -> None:
+    """Take bot_id's marks no send of this process accounts for as delivered (see daily)."""
+    for row in Subscription.in_flight(bot_id):
         if row.id in accounted:
             continue
         logger.warning("The daily image to chat {} was on its way when the bot was killed "

@@ -50,7 +50,7 @@ async def prune_database(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete the rows no chat can use any more, in small batches."""
     application = context.application
     # PTB's stop waits for this job: a stopping bot ends it after the batch in progress.
-    await prune.prune_stale(stopping=lambda: not application.running)
+    await prune.prune_stale(context.bot.id, stopping=lambda: not application.running)
 
 
 async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
