@@ -95,6 +95,21 @@ async def test_an_in_memory_database_has_one_process_the_leader(locks):
 
 
 @pytest.mark.asyncio
+async def test_a_database_out_of_reach_is_said_once_and_tried_until_it_answers(
+        tmp_path, locks, log_lines):
+    folder = tmp_path / "not-yet"  # the lock's file cannot be opened until it exists
+    waiting = asyncio.create_task(locks(f"sqlite:///{folder / 'bot.db'}").acquire())
+    await asyncio.sleep(1.0)  # five tries
+    assert not waiting.done()
+    folder.mkdir()
+    await asyncio.wait_for(waiting, 5)
+    said = [line.rstrip().split(" (")[0] for line in log_lines if f"bot {BOT}" in line]
+    assert said == [f"WARNING Cannot reach the database to see who leads bot {BOT}",
+                    f"INFO The database answers again: looking for bot {BOT}'s leader",
+                    "INFO This process"]
+
+
+@pytest.mark.asyncio
 async def test_a_terminated_session_deposes_the_leader_before_the_standby_leads(
         postgres_url, locks):
     leader, standby = locks(postgres_url), locks(postgres_url)

@@ -123,11 +123,11 @@ class Life:
         stopping = asyncio.ensure_future(self._stopping.wait())
         await asyncio.wait((task, stopping), return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
-        if task.done():
-            task.result()
-            return True
-        task.cancel()
-        return False
+        if self._stopping.is_set():  # even if waiting ended too: a stopping run takes no lead
+            task.cancel()
+            return False
+        task.result()
+        return True
 
     async def stop(self) -> None:
         """Give the duties back, release the lock, then stop and shut the Application down."""

@@ -98,7 +98,8 @@ class LeaderLock:
         except Exception as error:  # the database is away: a standby goes on trying
             if not self._failing:
                 logger.warning("Cannot reach the database to see who leads bot {} ({}); "
-                               "trying again every {:.0f}s", self.bot_id, error, RETRY_SECONDS)
+                               "trying again every {:.0f}s", self.bot_id, _one_line(error),
+                               RETRY_SECONDS)
             self._failing = True
             await self._backend.close()
             return False
@@ -131,7 +132,7 @@ class LeaderLock:
             except TimeoutError:
                 reason = f"no answer from the database for {HEARTBEAT_DEADLINE_SECONDS:.0f}s"
             except Exception as error:
-                reason = f"its database session failed ({error})".replace("\n", " ")
+                reason = f"its database session failed ({_one_line(error)})"
             else:
                 if held:
                     answered = loop.time()
@@ -146,6 +147,11 @@ class LeaderLock:
             self._heartbeat.cancel()
             self._heartbeat = None
         await self._backend.close()
+
+
+def _one_line(error: Exception) -> str:
+    # The driver's messages span lines (a hint under the error); a log line is one line.
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _backend_for(url: str, bot_id: int) -> _Backend:
