@@ -26,7 +26,7 @@ from tests.factories import TOKEN, make_assets
 
 pytestmark = pytest.mark.timeout(120)
 
-SUBSCRIBERS = 150  # about 5 s of sends at Telegram's 30 a second
+SUBSCRIBERS = 210  # about 7 s of sends at Telegram's 30 a second
 FIRST_CHAT = 20_000
 ALICE = 1001
 BOT_ID = int(TOKEN.split(":")[0])
@@ -67,8 +67,10 @@ def prepared(url: str, subscribers: int) -> str:
 
 def start_two(url: str, fake_api, tmp_path) -> list[BotProcess]:
     assets = make_assets(tmp_path / "assets", ("orion.jpg", "andromeda.png"))
+    # At DEBUG each process logs every request it makes: who polls is in its own log.
     env = {"COSMOBOT_TOKEN": TOKEN, "COSMOBOT_DATABASE_URL": url,
-           "COSMOBOT_ASSETS_DIR": str(assets), "COSMOBOT_API_URL": fake_api.base_url}
+           "COSMOBOT_ASSETS_DIR": str(assets), "COSMOBOT_API_URL": fake_api.base_url,
+           "COSMOBOT_LOG_LEVEL": "DEBUG"}
     return [BotProcess(env, tmp_path).start() for _ in range(2)]
 
 
@@ -122,6 +124,7 @@ def test_a_standby_takes_over_polling_and_the_round(fake_api, database_url, tmp_
         standing_since = time.monotonic()  # a few tries, said once
         fake_api.wait_until(lambda: len(delivered(fake_api)) >= 10
                             and time.monotonic() > standing_since + 1.5, timeout=30)
+        assert "getUpdates" in leader.output and "getUpdates" not in standby.output
         assert POLLING in leader.output and POLLING not in standby.output
         leader.process.send_signal(stop)
         before = sum(delivered(fake_api).values())

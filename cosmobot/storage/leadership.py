@@ -64,7 +64,8 @@ class LeaderLock:
         """Return once this process leads the bot, trying every RETRY_SECONDS until then."""
         stood_by = False
         while True:
-            if await self._try() and await self._settle_in():
+            asked = asyncio.get_running_loop().time()
+            if await self._try() and await self._settle_in(asked):
                 self._log_lead(stood_by)
                 return
             if not stood_by and not self._failing:
@@ -74,12 +75,12 @@ class LeaderLock:
                             self.bot_id)
             await asyncio.sleep(RETRY_SECONDS)
 
-    async def _settle_in(self) -> bool:
+    async def _settle_in(self, asked: float) -> bool:
         """Keep a lock that can be lost for the takeover grace; False if it was lost meanwhile."""
         self.lost.clear()
         if not self._backend.can_be_lost:
             return True
-        self._heartbeat = asyncio.create_task(self._beat(), name="leader-heartbeat")
+        self._heartbeat = asyncio.create_task(self._beat(asked), name="leader-heartbeat")
         # A leader whose session was cut off at once (terminated, a server restart) may still
         # be polling: it notices within the heartbeat's deadline, and stops.
         await asyncio.sleep(TAKEOVER_GRACE_SECONDS)
@@ -120,13 +121,17 @@ class LeaderLock:
         else:
             logger.info("This process ({}) leads bot {}", OWNER, self.bot_id)
 
-    async def _beat(self) -> None:
-        """Check every second that the lock is held; on no answer for the deadline, step down."""
+    async def _beat(self, held_since: float) -> None:
+        """Check every second that the lock is held; on no answer for the deadline, step down.
+
+        The deadline runs from when the last good check was asked, not answered: the server's
+        clock for a silent session starts no earlier, however slow the answer came back.
+        """
         loop = asyncio.get_running_loop()
-        answered = loop.time()
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            wait = max(answered + HEARTBEAT_DEADLINE_SECONDS - loop.time(), 0.0)
+            asked = loop.time()
+            wait = max(held_since + HEARTBEAT_DEADLINE_SECONDS - asked, 0.0)
             try:
                 held = await asyncio.wait_for(self._backend.still_held(), wait)
             except TimeoutError:
@@ -135,7 +140,7 @@ class LeaderLock:
                 reason = f"its database session failed ({_one_line(error)})"
             else:
                 if held:
-                    answered = loop.time()
+                    held_since = asked
                     continue
                 reason = "its database session no longer holds the lock"
             logger.warning("This process no longer leads bot {}: {}", self.bot_id, reason)
