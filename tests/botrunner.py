@@ -13,7 +13,8 @@ from pathlib import Path
 from telegram import Bot
 
 from cosmobot import sender
-from cosmobot.bot.app import build_application, run_application
+from cosmobot.bot.app import build_application
+from cosmobot.bot.lifecycle import run_application
 from cosmobot.config import Settings
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule.warm import warm_cache

@@ -635,3 +635,14 @@ async def test_rounds_at_once_in_one_process_take_no_send_for_a_killed_one(
     await first
     assert not [line for line in log_lines if "was killed" in line]
     assert [photo_count(fake_api, chat_id) for chat_id in range(1, 11)] == [1] * 10
+
+
+async def test_a_process_that_no_longer_leads_runs_no_round_nor_settles_a_mark(
+        memory_db, library, bot, fake_api):
+    subscribed(1)
+    subscribed(2)
+    # The leader's send, on its way: a process that stopped leading must leave it alone.
+    assert daybook.claim(row(1).id, DAY.replace(hour=9, minute=1), DAY.date(), owner=DEAD_PROCESS)
+    assert await daily.run_round(bot, stopping=lambda: True) is None
+    assert (row(1).sending_owner, row(1).delivered_on) == (DEAD_PROCESS, None)
+    assert photo_count(fake_api, 2) == 0

@@ -168,10 +168,13 @@ async def test_nothing_to_prune_logs_nothing(db, log_lines):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("running", "left"), [(True, []), (False, [1])])
-async def test_the_job_prunes_only_while_the_bot_runs(memory_db, running, left):
+@pytest.mark.parametrize(("running", "leading", "left"),
+                         [(True, True, []), (False, True, [1]), (True, False, [1])])
+async def test_the_job_prunes_only_while_the_bot_runs_and_leads(
+        memory_db, running, leading, left):
     seen(1, 91)
-    context = SimpleNamespace(application=SimpleNamespace(running=running),
+    bot_data = {jobs.LEADING: leading}
+    context = SimpleNamespace(application=SimpleNamespace(running=running, bot_data=bot_data),
                               bot=SimpleNamespace(id=BOT_ID))
     await jobs.prune_database(context)
     assert chats_with_seen_images() == left

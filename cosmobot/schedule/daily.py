@@ -207,8 +207,9 @@ async def _failed(row: Subscription, day: dt.date, tally: Tally, error: Exceptio
 
 
 async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> RoundReport | None:
-    """Run a round now unless one is running; None if one was."""
-    if _round_lock.locked():
+    """Run a round now unless one is running, or stopping() already; None if none ran."""
+    # A process that no longer leads must not even settle marks: they may be the leader's.
+    if _round_lock.locked() or stopping():
         return None
     async with _round_lock:
         report = await deliver_due(bot, utcnow(), stopping)
@@ -218,6 +219,15 @@ async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> R
 
 
 _round_lock = asyncio.Lock()
+# How often wait_for_round looks whether the round has ended.
+ROUND_END_POLL_SECONDS = 0.05
+
+
+async def wait_for_round() -> None:
+    """Return once no round is running (tell it to stop first, or this waits for its end)."""
+    # Polled, not awaited: a lock awaited in one event loop cannot be awaited in another.
+    while _round_lock.locked():
+        await asyncio.sleep(ROUND_END_POLL_SECONDS)
 
 
 @dataclass(frozen=True)

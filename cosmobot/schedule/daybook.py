@@ -8,8 +8,6 @@ keep are in `cosmobot.schedule.daily`'s note.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -21,6 +19,7 @@ from cosmobot.schedule import localtime
 from cosmobot.schedule.subscriptions import move_chat, next_image_at
 from cosmobot.storage.database import database
 from cosmobot.storage.models import Subscription
+from cosmobot.storage.process import OWNER
 
 # Subscriptions read from the database at a time.
 BATCH_SIZE = 200
@@ -30,9 +29,6 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY = dt.timedelta(minutes=2)
 # How long after local midnight a chat reached late still gets the day before's image.
 LATE_GRACE = dt.timedelta(hours=3)
-# This process, as the owner of the sends it marks (random: a restarted container may reuse
-# the pid of the process it replaces).
-OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
 
 ONE_DAY = dt.timedelta(days=1)
 MIDNIGHT = dt.time(0, 0)

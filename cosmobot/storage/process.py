@@ -1,0 +1,9 @@
+"""This process, as the owner of what it holds in the database: marks, locks, claims."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+# Random beside the pid: a restarted container may reuse the pid of the process it replaces.
+OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
