@@ -13,7 +13,7 @@ from cosmobot.schedule import daily, jobs
 from cosmobot.schedule.subscriptions import subscribe
 from cosmobot.storage.models import Subscription
 from tests.botrunner import bot_settings
-from tests.factories import make_assets
+from tests.factories import BOT_ID, make_assets
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 
@@ -87,7 +87,8 @@ async def test_giving_the_duties_back_mid_round_records_the_sends_in_flight(
         application.bot_data["settings"], cache_chat_id=None)
     start = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=1)
     for chat_id in range(1, SUBSCRIBERS + 1):
-        subscribe(chat_id, "private", "en", start.time(), "UTC", start - dt.timedelta(days=1))
+        subscribe(BOT_ID, chat_id, "private", "en", start.time(), "UTC",
+                  start - dt.timedelta(days=1))
     fake_api.latency = 0.3  # sends stay in flight a while
     await duties.take_duties(application)
     await fake_api.await_until(lambda: len(fake_api.calls("sendPhoto")) >= 10)
@@ -95,6 +96,6 @@ async def test_giving_the_duties_back_mid_round_records_the_sends_in_flight(
     sends = fake_api.calls("sendPhoto")
     assert all(call.status == 200 for call in sends)  # none was cut off
     assert len(sends) < SUBSCRIBERS  # the round took no new chat once it had to stop
-    assert not Subscription.in_flight().exists()  # and recorded every one in flight
+    assert not Subscription.in_flight(BOT_ID).exists()  # and recorded every one in flight
     delivered = Subscription.select().where(Subscription.delivered_on.is_null(False)).count()
     assert delivered == len(sends)

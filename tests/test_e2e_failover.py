@@ -54,7 +54,8 @@ def prepared(url: str, subscribers: int) -> str:
     try:
         apply_migrations()
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        rows = [{"chat_id": FIRST_CHAT + n, "chat_type": "private", "language": "en",
+        rows = [{"bot_id": BOT_ID, "chat_id": FIRST_CHAT + n, "chat_type": "private",
+                 "language": "en",
                  "local_time": "00:00", "zone": "UTC", "next_at": midnight}
                 for n in range(subscribers)]
         with db.atomic():
