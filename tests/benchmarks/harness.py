@@ -18,6 +18,9 @@ from tests.fakebotapi import FakeBotApi
 
 # How each unit shows a figure kept in seconds.
 UNITS = {"s": 1.0, "ms": 1e3, "µs": 1e6}
+# Wider than Telegram's 30 messages a second overall: a bot's pacing never holds a message
+# sent this long after its last one (each goes to a chat of its own).
+UNPACED_GAP_SECONDS = 0.05
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from cosmobot import sender
 from cosmobot.config import Settings
 from tests.benchmarks import barebot
 from tests.benchmarks.databases import emptied_postgres, sqlite_url
-from tests.benchmarks.harness import Context, Goal, Row, timings
+from tests.benchmarks.harness import UNPACED_GAP_SECONDS, Context, Goal, Row, timings
 from tests.benchmarks.pollers import answered_call, wait_for_held_poll
 from tests.botrunner import REPO_ROOT, BotProcess, warm_now
 from tests.factories import OTHER_TOKEN, TOKEN
@@ -121,6 +121,8 @@ def _cosmic(context: Context, token: str, chat: int) -> float:
     """Seconds from a new chat's /cosmic pushed to the bot's sendPhoto arriving."""
     api = context.api
     wait_for_held_poll(api, token, context.rtt)
+    # Each bot's turns come at least this far apart, so its pacing never holds a photo.
+    time.sleep(UNPACED_GAP_SECONDS)
     pushed = time.monotonic()
     api.push_text(chat, "/cosmic", token=token)
     call = answered_call(api, token, "sendPhoto", chat, pushed)
