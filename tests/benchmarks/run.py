@@ -36,8 +36,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line, checked: --only names known scenarios."""
     names = [scenario.name for scenario in SCENARIOS]
     parser = argparse.ArgumentParser(
-        prog="python -m tests.benchmarks", description=__doc__.splitlines()[0],
-        epilog="scenarios: " + "; ".join(f"{s.name}: {s.title}" for s in SCENARIOS))
+        prog="python -m tests.benchmarks", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Every benchmark scenario against the fake Bot API, in one table.",
+        epilog="scenarios:\n" + "\n".join(f"  {s.name:22} {s.title}" for s in SCENARIOS))
     parser.add_argument("--quick", action="store_true",
                         help="fewer rounds and smaller sizes, the same code paths: under a minute")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -46,7 +47,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rtt", type=float, default=DEFAULT_RTT_MS, metavar="MS",
                         help=f"round trip of every call, in ms (default {DEFAULT_RTT_MS:g})")
     parser.add_argument("--bandwidth", type=float, default=DEFAULT_BANDWIDTH,
-                        metavar="BYTES_PER_S", help="upload bandwidth; 0 for none "
+                        metavar="BYTES_PER_S", help="upload bandwidth; 0: unlimited "
                         f"(default {DEFAULT_BANDWIDTH:,})")
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get(POSTGRES_VARIABLE),
                         help=f"an empty PostgreSQL database whose tables the run may drop "

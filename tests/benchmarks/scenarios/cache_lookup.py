@@ -4,8 +4,8 @@
 key resolved to its file, the file's fingerprint, the file_id cache. The database holds
 100,000 cached rows; a sample of them are image files (the lookup reads one file's path and
 size, whatever the collection's size). Timed per call: each sample image's first lookup since
-start (the file hashed, its row read from the database), then every lookup once all 100,000
-rows are in memory, as after the bot has sent each image once.
+start (the file hashed, a small one here, and its row read from the database), then every
+lookup once all 100,000 rows are in memory, as after the bot has sent each image once.
 """
 
 from __future__ import annotations
