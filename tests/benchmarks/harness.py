@@ -32,6 +32,7 @@ class Goal:
     strict: bool = False  # "<" rather than "≤"
 
     def met(self, row: Row) -> bool:
+        """Whether the row's figure is within the bound."""
         value = getattr(row, self.figure)
         return value < self.limit if self.strict else value <= self.limit
 
