@@ -55,6 +55,13 @@ def test_an_error_reply_goes_to_the_topic(bot, fake_api):
     assert reply["message_thread_id"] == TOPIC
 
 
+def test_a_search_without_a_match_is_answered_in_its_topic(bot, fake_api):
+    fake_api.push_text(FORUM, "/cosmic quasar", user_id=ALICE, thread_id=TOPIC)
+    reply = fake_api.wait_until(lambda: sent(fake_api, FORUM, "text"))[0]
+    assert reply["text"].startswith("No image is called “quasar”.")
+    assert reply["message_thread_id"] == TOPIC
+
+
 def test_cosmic_in_the_general_topic_stays_there(bot, fake_api):
     fake_api.push_text(FORUM, "/cosmic", user_id=ALICE)
     photo = fake_api.wait_until(lambda: sent(fake_api, FORUM, "photo"))[0]

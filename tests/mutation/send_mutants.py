@@ -14,7 +14,7 @@ SEARCH_TESTS = ("tests/test_search.py",)
 TEXTS_TESTS = ("tests/test_texts.py", "tests/test_e2e_language.py", "tests/test_e2e_long_input.py")
 DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
                   "tests/test_e2e_shufflebag.py", "tests/test_e2e_long_input.py",
-                  "tests/test_e2e_groups.py")
+                  "tests/test_e2e_groups.py", "tests/test_e2e_language.py")
 
 PACING = [
     Mutant("rl_groups_paced_as_private", RATELIMIT,
