@@ -331,6 +331,26 @@ async def test_a_set_aside_chat_is_told_what_to_do_and_a_new_daily_mends_it(
     assert photo_count(fake_api, 7) == 1
 
 
+async def test_the_figures_count_each_chat_on_its_own_date_and_every_failed_try(
+        memory_db, library, bot, fake_api, monkeypatch):
+    monkeypatch.setattr(daily, "_failures", {})
+    evening = dt.datetime(2026, 6, 1, 23, 0)
+    subscribed(1, dt.time(18, 0), zone="America/Los_Angeles", since=evening)  # 01:00 UTC
+    subscribed(2, zone="Asia/Tokyo", since=evening)  # 00:00 UTC
+    subscribed(3, dt.time(0, 30), since=evening)
+    subscribed(4, dt.time(1, 30), since=evening)  # fails twice
+    unreadable_row(5, active=False, set_aside="unknown time zone: 'Mars/Olympus_Mons'")
+    await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, 1))
+    fake_api.fail_next("sendPhoto", status=400, times=2,
+                       description="Bad Request: not enough rights to send photos")
+    for minute in (31, 34):  # a try, and its retry a few minutes later
+        await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, minute))
+    figures = daily.day_figures(dt.datetime(2026, 6, 2, 2, 0))
+    # 19:00 on 1 June in Los Angeles: its image of 1 June is today's there.
+    assert (figures.done, figures.failed) == (3, 2)
+    assert (figures.active, figures.inactive, figures.set_aside) == (4, 1, 0)
+
+
 async def test_the_figures_count_a_set_aside_row_and_never_raise(memory_db, library, bot,
                                                                  fake_api):
     subscribed(1)
