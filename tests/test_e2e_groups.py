@@ -96,3 +96,11 @@ def test_an_anonymous_administrator_may_change_the_groups_daily_image(bot, fake_
     fake_api.push_anonymous_admin_text(GROUP, "/stop")
     fake_api.wait_until(lambda: sent(fake_api, GROUP, "text")[1:])
     assert not Subscription.get(Subscription.chat_id == GROUP).active
+
+
+def test_a_member_writing_as_their_channel_is_no_administrator(bot, fake_api):
+    # Any member may write on behalf of a channel they own: sender_chat is that channel.
+    fake_api.push_channel_text(GROUP, -1005550001, "/daily 07:15")
+    reply = fake_api.wait_until(lambda: sent(fake_api, GROUP, "text"))[0]
+    assert reply["text"] == "Only this group's administrators can change its daily image."
+    assert Subscription.get_or_none(Subscription.chat_id == GROUP) is None
