@@ -3,7 +3,8 @@
 Each mutant replaces one piece of text in one module (it must occur exactly once) and runs
 the tests named for it in a copy of the checkout; the mutant is caught when they fail. The
 tests first run once unmutated: a failure there is reported and ends the check, since a
-mutant could not be told apart from it.
+mutant could not be told apart from it. A caught mutant's line names the test that failed
+first, so that a catch by a flaky test can be told from a real one.
 """
 
 from __future__ import annotations
