@@ -59,7 +59,8 @@ FILE_ID_CACHE = [
            "    if True:\n",
            FILECACHE_TESTS, "a refused old file_id drops the newer one, uploaded again"),
     Mutant("fc_preload_forgets_misses", FILECACHE,
-           "    _missed({(bot_id, asset_key) for asset_key in missing if asset_key not in found})\n",
+           "    _missed({(bot_id, asset_key)"
+           " for asset_key in missing if asset_key not in found})\n",
            "",
            FILECACHE_TESTS, "every inline query reads the database once per uncached image"),
     Mutant("fc_lookup_ignores_misses", FILECACHE,
