@@ -271,3 +271,23 @@ def test_a_symlink_loop_is_skipped(tmp_path):
     library = scanned(root)
     assert library.cosmic_keys == ["cosmic/inside.jpg"]
     assert library.resolve("cosmic/loop.jpg") is None
+
+
+def test_a_file_turned_into_a_symlink_after_the_scan_resolves_anew(tmp_path):
+    root = make_assets(tmp_path, ("inside.jpg", "escape.jpg"))
+    library = scanned(root)
+    escape = root / "cosmic" / "escape.jpg"
+    escape.unlink()
+    escape.symlink_to(make_image(tmp_path / "private.jpg"))
+    alias = root / "cosmic" / "inside.jpg"
+    alias.rename(root / "cosmic" / "moved.jpg")
+    alias.symlink_to(root / "cosmic" / "moved.jpg")
+    assert library.resolve("cosmic/escape.jpg") is None
+    assert library.resolve("cosmic/inside.jpg") == (root / "cosmic" / "moved.jpg").resolve()
+
+
+def test_a_file_deleted_after_the_scan_resolves_to_none(tmp_path):
+    root = make_assets(tmp_path, ("gone.jpg",))
+    library = scanned(root)
+    (root / "cosmic" / "gone.jpg").unlink()
+    assert library.resolve("cosmic/gone.jpg") is None

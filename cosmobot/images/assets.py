@@ -3,7 +3,10 @@
 The folder rule, the same for the bot and `cosmobot check`: the assets root and its `cosmic/`
 folder may themselves be symlinks to folders elsewhere (a mounted volume, say); below
 `cosmic/`, a file or symlink whose real location lies outside the real `cosmic/` folder is
-skipped. Symlinked folders below `cosmic/` are not entered.
+skipped. Symlinked folders below `cosmic/` are not entered. A scan checks each file against
+this rule and keeps the real file each key resolved to; a send opens that file, after checking
+it is still a regular file and no symlink (one `lstat`), so a symlink made after the scan is
+never followed out of the folder.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -38,6 +42,7 @@ class Asset:
     key: str
     path: Path
     probe: photo.Probe
+    real: Path  # the file the key resolved to at the scan, inside the real cosmic/ folder
 
 
 @dataclass
@@ -92,7 +97,7 @@ class AssetLibrary:
             known = dict(self._rejected)
         found = self._walk(known)
         metadata = load_metadata(self.cosmic_dir)
-        live = {self.resolve(key) for key in found.assets}
+        live = {asset.real for asset in found.assets.values()}
         with self._lock:
             self._swap_in(found, known, metadata, live)
             # Recorded only now: a scan that failed half-way is tried again at the next rescan.
@@ -129,6 +134,13 @@ class AssetLibrary:
 
     def resolve(self, key: str) -> Path | None:
         """Return the real file for key, or None if it is missing or not inside cosmic/."""
+        asset = self._assets.get(key)
+        # The scan resolved it: only make sure it has not become a symlink or folder since.
+        if asset is not None and _is_regular_file(asset.real):
+            return asset.real
+        return self._resolve_now(key)
+
+    def _resolve_now(self, key: str) -> Path | None:
         pure = PurePosixPath(key)
         if "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != (COSMIC,):
             return None
@@ -190,16 +202,17 @@ class AssetLibrary:
         return found
 
     def _probe(self, path: Path, key: str) -> tuple[Asset | None, str]:
-        problem = self._problem_with_key(key)
-        if problem is not None:
-            return None, problem
+        real = self._resolve_now(key)
+        problem = self._problem_with_key(key, real)
+        if problem is not None or real is None:
+            return None, problem or ""
         try:
-            return Asset(key, path, photo.probe(path)), ""
+            return Asset(key, path, photo.probe(real), real), ""
         except OSError as error:  # photo.ImageError, whatever Pillow raised
             return None, f"not a readable image ({error})"
 
-    def _problem_with_key(self, key: str) -> str | None:
-        if self.resolve(key) is None:
+    def _problem_with_key(self, key: str, real: Path | None) -> str | None:
+        if real is None:
             if self._points_outside(key):
                 return f"it points outside {self.cosmic_dir}"
             return "it is no regular file (a broken symlink or a device, say)"
@@ -250,6 +263,13 @@ def files_under(folder: Path, include_sidecars: bool = False) -> list[Path]:
                 continue
             found.append(path)
     return sorted(found)
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _version(path: Path) -> Version:
