@@ -72,6 +72,9 @@ class AssetLibrary:
         self._fingerprints: dict[Path, tuple[Version, str]] = {}
         # Files found unusable, with the version they had and why: skipped until they change.
         self._rejected: dict[str, Rejection] = {}
+        # Which scan the maps are from: what is built from them (a title index) knows when
+        # to build anew.
+        self.generation = 0
 
     @property
     def cosmic_dir(self) -> Path:
@@ -239,6 +242,7 @@ class AssetLibrary:
                 found.assets.pop(key, None)
                 found.rejected[key] = entry
         self._assets, self._rejected, self._metadata = found.assets, found.rejected, metadata
+        self.generation += 1
         self._fingerprints = {
             path: entry for path, entry in self._fingerprints.items() if path in live
         }
