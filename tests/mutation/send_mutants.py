@@ -6,11 +6,14 @@ from tests.mutation.mutant import Mutant
 
 RATELIMIT = "cosmobot/botapi/ratelimit.py"
 SEARCH = "cosmobot/images/search.py"
+ASSETS = "cosmobot/images/assets.py"
+LOGS = "cosmobot/logs.py"
 TEXTS = "cosmobot/texts.py"
 DELIVERY = "cosmobot/delivery.py"
 
 RATELIMIT_TESTS = ("tests/test_ratelimit.py",)
 SEARCH_TESTS = ("tests/test_search.py",)
+ASSETS_TESTS = ("tests/test_assets.py", "tests/test_sender.py")
 TEXTS_TESTS = ("tests/test_texts.py", "tests/test_e2e_language.py", "tests/test_e2e_long_input.py")
 DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
                   "tests/test_e2e_shufflebag.py", "tests/test_e2e_long_input.py",
@@ -89,6 +92,17 @@ SEARCH_MUTANTS = [
            SEARCH_TESTS, "Russian titles are not searched"),
 ]
 
+ASSETS_MUTANTS = [
+    Mutant("as_symlink_since_scan_followed", ASSETS,
+           "        if asset is not None and _is_regular_file(asset.real):\n",
+           "        if asset is not None:\n",
+           ASSETS_TESTS, "a file swapped for a symlink out of cosmic/ after the scan is sent"),
+    Mutant("lg_every_record_built", LOGS,
+           "level=logger.level(level).no",
+           "level=0",
+           ("tests/test_logs.py",), "every library's debug record is built, then dropped"),
+]
+
 TEXTS_MUTANTS = [
     Mutant("tx_ru_region_english", TEXTS,
            "code.lower().startswith(RUSSIAN)",
@@ -131,4 +145,4 @@ DELIVERY_MUTANTS = [
            DELIVERY_TESTS, "in a forum the no-match reply goes to General"),
 ]
 
-MUTANTS = [*PACING, *SEARCH_MUTANTS, *TEXTS_MUTANTS, *DELIVERY_MUTANTS]
+MUTANTS = [*PACING, *SEARCH_MUTANTS, *ASSETS_MUTANTS, *TEXTS_MUTANTS, *DELIVERY_MUTANTS]
