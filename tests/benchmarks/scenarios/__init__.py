@@ -2,6 +2,7 @@
 
 from tests.benchmarks.harness import Scenario
 from tests.benchmarks.scenarios import (
+    assets_scan,
     cache_lookup,
     cached_send,
     cosmic_command,
@@ -21,6 +22,8 @@ SCENARIOS = [
     Scenario("cache_lookup", "what a send looks up before its Bot API call, 100,000 rows cached",
              cache_lookup.run),
     Scenario("inline", "inline queries answered, every image cached", inline.run),
+    Scenario("assets_scan", "the start-up scan of 1,000 to 100,000 images, and its memory",
+             assets_scan.run),
     Scenario("send_postgres", "the cached send on PostgreSQL", cached_send.run_postgres,
              needs_postgres=True),
     Scenario("cosmic_postgres", "/cosmic on PostgreSQL", cosmic_command.run_postgres,
