@@ -8,6 +8,7 @@ RATELIMIT = "cosmobot/botapi/ratelimit.py"
 SEARCH = "cosmobot/images/search.py"
 ASSETS = "cosmobot/images/assets.py"
 LOGS = "cosmobot/logs.py"
+APP = "cosmobot/bot/app.py"
 TEXTS = "cosmobot/texts.py"
 DELIVERY = "cosmobot/delivery.py"
 
@@ -94,9 +95,27 @@ SEARCH_MUTANTS = [
 
 ASSETS_MUTANTS = [
     Mutant("as_symlink_since_scan_followed", ASSETS,
-           "        if asset is not None and _is_regular_file(asset.real):\n",
+           "        if asset is not None and files.is_regular_file(asset.real):\n",
            "        if asset is not None:\n",
            ASSETS_TESTS, "a file swapped for a symlink out of cosmic/ after the scan is sent"),
+    Mutant("as_header_check_never_run", APP,
+           "    application.job_queue.run_once(jobs.check_image_headers, when=0, "
+           "name=jobs.HEADERS_JOB)\n",
+           "",
+           ("tests/test_e2e_bot.py",), "a bad image nobody asked for stays listed until a rescan"),
+    Mutant("as_header_check_drops_a_fixed_file", ASSETS,
+           "                if self._assets.get(asset.key) is asset:  # not rescanned meanwhile\n",
+           "                if True:  # not rescanned meanwhile\n",
+           ASSETS_TESTS, "a file fixed while its old header was checked is skipped anyway"),
+    Mutant("as_header_check_undoes_a_rescan", ASSETS,
+           "checked[1] if checked is not None and checked[0] is current else current",
+           "checked[1] if checked is not None else current",
+           ASSETS_TESTS, "a header check puts back the old facts of a file rescanned meanwhile"),
+    Mutant("as_rescan_reads_every_header", ASSETS,
+           '            return earlier, ""  # unchanged since the last scan: '
+           'its header was read then\n',
+           "            pass\n",
+           ASSETS_TESTS, "every rescan opens all 100,000 images again"),
     Mutant("lg_every_record_built", LOGS,
            "level=logger.level(level).no",
            "level=0",
