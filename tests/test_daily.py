@@ -11,7 +11,9 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from cosmobot.botapi import ratelimit
+from cosmobot import sender
+from cosmobot.bot import app
+from cosmobot.botapi import ratelimit, retry
 from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daily, daybook, localtime, outcomes, subscriptions
 from cosmobot.schedule.subscriptions import subscribe
@@ -148,18 +150,38 @@ async def test_a_round_stopped_midway_resumes_after_restart(db, library, bot, fa
     assert [photo_count(fake_api, chat) for chat in chats] == [1] * len(chats)
 
 
-async def test_a_send_cut_off_by_a_kill_counts_as_delivered(memory_db, library, bot, fake_api,
-                                                            log_lines):
+async def test_a_send_cut_off_by_a_kill_counts_as_delivered_once_its_lease_ends(
+        memory_db, library, bot, fake_api, log_lines):
     subscribed(1)
     subscribed(2)
     now = DAY.replace(hour=9, minute=1)
-    # A process that died with this send in flight.
+    # Another process marked this send: it may have died, or may be sending still.
     assert daybook.claim(row(1).id, now, DAY.date(), owner=DEAD_PROCESS)
-    report = await daily.deliver_due(bot, now + dt.timedelta(seconds=20))
+    report = await daily.deliver_due(bot, now + daybook.SEND_LEASE - dt.timedelta(seconds=1))
     assert (photo_count(fake_api, 1), photo_count(fake_api, 2)) == (0, 1)
     assert report.delivered == 1
+    assert (row(1).sending_owner, row(1).delivered_on) == (DEAD_PROCESS, None)  # left alone
+    assert not any("was killed" in line for line in log_lines)
+    # Its lease is over: its process died (or lost the round), and the send counts as made.
+    report = await daily.deliver_due(bot, now + daybook.SEND_LEASE + dt.timedelta(seconds=1))
+    assert (photo_count(fake_api, 1), report.delivered) == (0, 0)
     assert row(1).delivered_on == dt.date(2026, 6, 1) and row(1).sending_since is None
+    assert row(1).sending_until is None
     assert any("was on its way when the bot was killed" in line for line in log_lines)
+
+
+async def test_a_marks_lease_outlasts_the_longest_send():
+    # One request: PTB's 5 s to connect, then the bot's timeouts to write a photo and read.
+    request = 5.0 + app.MEDIA_WRITE_TIMEOUT_SECONDS + app.READ_TIMEOUT_SECONDS
+    by_file_id = retry.MAX_ATTEMPTS * request + (retry.MAX_ATTEMPTS - 1) * (
+        retry.MAX_RETRY_AFTER_SECONDS)
+    # An upload's 429 is raised at once, then waited out by the sender before its next round.
+    upload = retry.MAX_ATTEMPTS * request + (retry.MAX_ATTEMPTS - 1) * (
+        retry.BACKOFF_MAX_SECONDS) + retry.MAX_RETRY_AFTER_SECONDS
+    # A round: another process's upload waited for, then ours or a send by its file_id.
+    new_image_round = upload + max(upload, by_file_id)
+    longest = request + sender.NEW_IMAGE_ROUNDS * new_image_round  # after a refused file_id
+    assert daybook.SEND_LEASE.total_seconds() > longest
 
 
 async def test_blocked_and_vanished_chats_are_deactivated(memory_db, library, bot, fake_api):

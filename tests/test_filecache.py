@@ -58,7 +58,7 @@ def reads(db):
 async def test_forgetting_an_old_file_id_keeps_a_newer_one_in_memory(db, fresh_cache):
     remember("AgAC-old")
     remember("AgAC-new")  # cached meanwhile, by another request
-    filecache.forget(KEY, "AgAC-old")  # Telegram refused the old one to a request still on it
+    filecache.forget(KEY, "AgAC-old", BOT)  # Telegram refused the old one to a request still on it
     assert await cached_file_id() == "AgAC-new"
 
 
@@ -67,7 +67,7 @@ async def test_forgetting_an_old_file_id_keeps_a_newer_one_in_the_database(db, f
     remember("AgAC-old")
     await filecache.settle()
     remember("AgAC-new")
-    filecache.forget(KEY, "AgAC-old")
+    filecache.forget(KEY, "AgAC-old", BOT)
     await filecache.settle()
     assert ImageAsset.lookup(KEY).file_id == "AgAC-new"
     filecache.reset()  # a restart: only the database is left
@@ -77,7 +77,7 @@ async def test_forgetting_an_old_file_id_keeps_a_newer_one_in_the_database(db, f
 @pytest.mark.asyncio
 async def test_forgetting_the_current_file_id_drops_it_everywhere(db, fresh_cache):
     remember("AgAC-old")
-    filecache.forget(KEY, "AgAC-old")
+    filecache.forget(KEY, "AgAC-old", BOT)
     assert await cached_file_id() is None
     await filecache.settle()
     assert ImageAsset.lookup(KEY) is None
@@ -119,7 +119,7 @@ async def test_a_refused_file_id_is_not_read_back_while_its_delete_waits(
         ImageAsset.store(KEY, "AgAC-refused", "unique", BOT, FINGERPRINT).execute()
         assert await cached_file_id() == "AgAC-refused"
         with SqliteLocker(url):
-            filecache.forget(KEY, "AgAC-refused")  # the delete waits for the lock
+            filecache.forget(KEY, "AgAC-refused", BOT)  # the delete waits for the lock
             assert await cached_file_id() is None
             assert stored_file_id(url) == "AgAC-refused"
         await filecache.settle()

@@ -47,7 +47,7 @@ class PhotoSend:
             if not _has_marker(error, STALE_FILE_ID_ERRORS):
                 raise
             logger.warning("Telegram rejected the cached file_id for {}: {}", self.key, error)
-            filecache.forget(self.key, row.file_id)
+            filecache.forget(self.key, row.file_id, row.bot_id)
             return None
         logger.info("Cache hit: {} sent to {} by file_id", self.key, self.chat_id)
         sendcounts.count(sendcounts.FILE_ID_SENDS)

@@ -7,8 +7,6 @@ Everything here but `served_day` is a synchronous peewee call meant for
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -20,6 +18,7 @@ from cosmobot.schedule import localtime
 from cosmobot.schedule.subscriptions import move_chat, next_image_at
 from cosmobot.storage.database import database
 from cosmobot.storage.models import Subscription
+from cosmobot.storage.process import OWNER
 
 # Subscriptions read from the database at a time.
 BATCH_SIZE = 200
@@ -29,13 +28,21 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY = dt.timedelta(minutes=2)
 # How long after local midnight a chat reached late still gets the day before's image.
 LATE_GRACE = dt.timedelta(hours=3)
-# This process, as the owner of the sends it marks (random: a restarted container may reuse
-# the pid of the process it replaces).
-OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"
+# How long a send's mark holds: longer than one daily send can take, so that a live process's
+# mark is never taken for a dead one's. A request takes at most 95 s (5 s to connect, 60 s to
+# write a photo, 30 s to read the answer: the bot's timeouts), and a send makes up to 4
+# (retry.MAX_ATTEMPTS) with waits of up to 60 s between them (a 429's retry_after): 8 minutes
+# by file_id. An image with no file_id yet takes up to 3 rounds (sender.NEW_IMAGE_ROUNDS) of
+# waiting for another process's upload, uploading and sending by file_id: well under an hour
+# in all (tests/test_daily.py checks the sum). Settling a dead process's marks late costs
+# nothing, they count as delivered anyway; settling a live one's early would count a send
+# that may yet fail.
+SEND_LEASE = dt.timedelta(hours=1)
 
 ONE_DAY = dt.timedelta(days=1)
 MIDNIGHT = dt.time(0, 0)
-UNMARKED = {"sending_since": None, "sending_owner": None, "sending_day": None}
+UNMARKED = {"sending_since": None, "sending_owner": None, "sending_day": None,
+            "sending_until": None}
 
 
 def served_day(row: Subscription, at: dt.datetime) -> dt.date | None:
@@ -98,7 +105,8 @@ def count_done(now: dt.datetime) -> int:
 
 def claim(subscription_id: int, at: dt.datetime, day: dt.date, owner: str = OWNER) -> bool:
     """Mark day's image as on its way to the chat; False if another round has it, or it stopped."""
-    query = Subscription.update(sending_since=at, sending_owner=owner, sending_day=day).where(
+    query = Subscription.update(sending_since=at, sending_owner=owner, sending_day=day,
+                                sending_until=at + SEND_LEASE).where(
         (Subscription.id == subscription_id) & Subscription.active
         & Subscription.sending_since.is_null())
     return query.execute() > 0
@@ -168,9 +176,12 @@ def follow_migration(subscription_id: int, old_chat_id: int, new_chat_id: int) -
     return row is not None and row.chat_id == new_chat_id
 
 
-def settle_interrupted(accounted: Collection[int]) -> None:
-    """Take marks no send of this process accounts for as delivered (see daily's note)."""
-    for row in Subscription.in_flight():
+def settle_interrupted(accounted: Collection[int], now: dt.datetime) -> None:
+    """Take expired marks no send of this process accounts for as delivered (see daily's note).
+
+    A mark whose lease runs on is left alone, whoever made it: its process may be sending.
+    """
+    for row in Subscription.lease_expired(now):
         if row.id in accounted:
             continue
         logger.warning("The daily image to chat {} was on its way when the bot was killed "

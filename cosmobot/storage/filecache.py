@@ -5,20 +5,25 @@ has not seen yet, and at most once a while for one it found no row for (a miss i
 for MISS_SECONDS: an inline query then costs one read, not one per uncached image). New and
 dropped file_ids are written in the background (storage.writes): a locked or slow database
 delays at most the send that needs it, and a write that fails after the photo went out is
-retried, then logged, never reported to the user.
+retried, never reported to the user: a file_id's write is kept until the database takes it,
+however long it is away.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
+from functools import partial
 
 import peewee
 from loguru import logger
 
 from cosmobot.clock import utcnow
-from cosmobot.storage import writes
-from cosmobot.storage.database import read_in_db_thread
+from cosmobot.storage import uploadclaims, writes
+from cosmobot.storage.database import database, read_in_db_thread
 from cosmobot.storage.models import ImageAsset
+from cosmobot.storage.outage import is_unreachable
 
 # How long "the database has no row for this image" is believed without asking again. Short:
 # another process (`cosmobot warm`) may cache the image meanwhile.
@@ -28,12 +33,15 @@ MISS_SECONDS = 30.0
 _rows: dict[str, ImageAsset] = {}
 # asset_key -> when the database last had no row for it (time.monotonic()).
 _misses: dict[str, float] = {}
+# The file_id whose write is on its way, by write_key.
+_storing: dict[tuple[str, int, str], str] = {}
 
 
 def reset() -> None:
     """Forget the copy in memory (the database keeps everything)."""
     _rows.clear()
     _misses.clear()
+    _storing.clear()
 
 
 async def lookup(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | None:
@@ -55,7 +63,7 @@ async def preload(asset_keys: list[str]) -> None:
     try:
         rows = await read_in_db_thread(lambda: list(ImageAsset.lookup_many(missing)))
     except peewee.PeeweeException as error:
-        logger.warning("Cannot read the cached file_ids: {}", error)
+        _log_read_failure("Cannot read the cached file_ids: {}", error)
         return
     for row in rows:
         _rows.setdefault(row.asset_key, row)
@@ -67,12 +75,25 @@ async def _read(asset_key: str) -> ImageAsset | None:
         row = await read_in_db_thread(ImageAsset.lookup, asset_key)
     except peewee.PeeweeException as error:
         # Without the row the image is uploaded again: slower, but the user gets it.
-        logger.warning("Cannot read the cached file_id of {}: {}", asset_key, error)
+        _log_read_failure("Cannot read the cached file_id of {}: {}", asset_key, error)
         return None
     if row is None:
         _missed({asset_key})
         return _rows.get(asset_key)  # remembered meanwhile, maybe
     return _rows.setdefault(asset_key, row)
+
+
+def _log_read_failure(message: str, *args: object) -> None:
+    # While the database is away the outage is logged once; each read that fails meanwhile
+    # needs no line of its own.
+    log = logger.debug if is_unreachable(args[-1]) else logger.warning
+    log(message, *args)
+
+
+def adopt(row: ImageAsset) -> None:
+    """Keep a row another process cached (read past this memory) as this image's row."""
+    _rows[row.asset_key] = row
+    _misses.pop(row.asset_key, None)
 
 
 def _missed(asset_keys: set[str]) -> None:
@@ -88,8 +109,12 @@ def _missed_lately(asset_key: str) -> bool:
 
 def remember(
     asset_key: str, file_id: str, file_unique_id: str, bot_id: int, fingerprint: str
-) -> None:
-    """Cache a new file_id: in memory at once, in the database in the background."""
+) -> asyncio.Task[bool]:
+    """Cache a new file_id: in memory at once, in the database in the background.
+
+    The write is kept until the database takes it; the task says when it did. An upload's
+    claim this process holds on the image is let go of in the same transaction.
+    """
     now = utcnow()
     _rows[asset_key] = ImageAsset(
         asset_key=asset_key, file_id=file_id, file_unique_id=file_unique_id, bot_id=bot_id,
@@ -97,19 +122,48 @@ def remember(
     )
     _misses.pop(asset_key, None)
     query = ImageAsset.store(asset_key, file_id, file_unique_id, bot_id, fingerprint)
-    writes.queue_write(query.execute, f"store the file_id of {asset_key}")
+    key = write_key(bot_id, asset_key)
+
+    def write(release: Callable[[], None] | None) -> asyncio.Task[bool]:
+        return writes.queue_write(partial(_store, query, release),
+                                  f"store the file_id of {asset_key}", key=key)
+
+    task = uploadclaims.hand_over(bot_id, asset_key, write)
+    _storing[key] = file_id
+    task.add_done_callback(lambda _: _stored(key, file_id))
+    return task
 
 
-def forget(asset_key: str, file_id: str) -> None:
+def _stored(key: tuple[str, int, str], file_id: str) -> None:
+    if _storing.get(key) == file_id:
+        del _storing[key]
+
+
+def _store(query: peewee.Insert, release: Callable[[], None] | None) -> None:
+    with database.atomic():
+        query.execute()
+        if release is not None:
+            release()
+
+
+def forget(asset_key: str, file_id: str, bot_id: int) -> None:
     """Drop asset_key's cached file_id, if it is still file_id (Telegram refused it)."""
     row = _rows.get(asset_key)
     if row is None or row.file_id == file_id:
         _rows.pop(asset_key, None)
         # Until its delete is done the database still holds the refused row: do not read it.
         _missed({asset_key})
-    # The delete matches file_id too: a newer file_id cached meanwhile stays.
+    key = write_key(bot_id, asset_key)
+    if _storing.get(key, file_id) != file_id:
+        return  # a newer file_id's write is on its way: it replaces the refused one anyway
+    # The delete matches file_id too: a newer file_id another process cached meanwhile stays.
     query = ImageAsset.forget(asset_key, file_id)
-    writes.queue_write(query.execute, f"forget the refused file_id of {asset_key}")
+    writes.queue_write(query.execute, f"forget the refused file_id of {asset_key}", key=key)
+
+
+def write_key(bot_id: int, asset_key: str) -> tuple[str, int, str]:
+    """The key of the writes of one bot's file_id for one image: the newest of them wins."""
+    return ("file_id", bot_id, asset_key)
 
 
 async def settle(timeout: float | None = None) -> None:
