@@ -158,13 +158,13 @@ async def _write_in_turn(previous: asyncio.Task | None, first_try: asyncio.Futur
 
 async def _keep_trying(kept: _Kept, first_try: asyncio.Future) -> bool:
     """Write the key's newest write until it lands, trying again after transient failures."""
-    delay, failures = RETRY_FIRST_SECONDS, 0
+    delay, failures, last_error = RETRY_FIRST_SECONDS, 0, None
     attempt, version, what = first_try, 0, kept.what  # the first try was queued with version 0
     while True:
         try:
             await attempt
         except TRANSIENT_ERRORS as error:
-            failures += 1
+            failures, last_error = failures + 1, error
             _log_failed_try(what, error, failures, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
@@ -175,7 +175,7 @@ async def _keep_trying(kept: _Kept, first_try: asyncio.Future) -> bool:
         else:
             if kept.version == version:
                 if failures:
-                    logger.info("Saved after {} tries: {}", failures + 1, what)
+                    _log_saved(what, failures + 1, last_error)
                 return True
             # A newer write of the key came while this one ran: it is written next.
         version, what = kept.version, kept.what
@@ -183,20 +183,26 @@ async def _keep_trying(kept: _Kept, first_try: asyncio.Future) -> bool:
 
 
 def _log_failed_try(what: str, error: Exception, tries: int, delay: float) -> None:
-    # The outage itself is logged once, when it starts; its failed writes need no line each.
+    # An outage is logged once as it starts and once as it ends: its writes need no line each.
     log = logger.warning if tries == 1 and not is_unreachable(error) else logger.debug
     log("Could not {} ({}); trying again in {:.1f} s", what, error, delay)
+
+
+def _log_saved(what: str, tries: int, last_error: Exception | None) -> None:
+    log = logger.debug if last_error is not None and is_unreachable(last_error) else logger.info
+    log("Saved after {} tries: {}", tries, what)
 
 
 async def _with_retries(write: Callable[[], object], what: str,
                         first_try: asyncio.Future | None) -> bool:
     started = time.monotonic()
-    delay, tries = RETRY_FIRST_SECONDS, 0
+    delay, tries, last_error = RETRY_FIRST_SECONDS, 0, None
     while True:
         tries += 1
         try:
             await (first_try if tries == 1 and first_try is not None else in_db_thread(write))
         except TRANSIENT_ERRORS as error:
+            last_error = error
             if time.monotonic() - started + delay > WRITE_PATIENCE_SECONDS:
                 logger.error("Could not {} in the database after {} tries: {}; given up",
                              what, tries, error)
@@ -209,5 +215,5 @@ async def _with_retries(write: Callable[[], object], what: str,
             logger.error("Could not {} in the database: {}", what, error)
             return False
         if tries > 1:
-            logger.info("Saved after {} tries: {}", tries, what)
+            _log_saved(what, tries, last_error)
         return True
