@@ -4,12 +4,14 @@ For the tests and the benchmark of single flight across processes: several of th
 the same uncached images on one database.
 
 Usage:
-    python -m tests.flight_sender DATABASE_URL ASSETS_DIR API_URL CHAT_ID GO_FILE KEY...
+    python -m tests.flight_sender [--no-claims] DATABASE_URL ASSETS_DIR API_URL CHAT_ID GO_FILE
+                                  KEY...
 
 It sets the sender up, prints "ready", waits until GO_FILE exists, asks for every KEY at once
 in chat CHAT_ID, waits for the new file_ids to reach the database, then prints one JSON line:
 {"sent": photos sent, "last": seconds from GO_FILE to the last photo}. Exit status 0 when
-every KEY was sent.
+every KEY was sent. --no-claims leaves upload claims out, as cosmobot was before them: the
+benchmark's comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from telegram import Bot
@@ -26,6 +30,7 @@ from telegram.request import HTTPXRequest
 
 from cosmobot import sender
 from cosmobot.logs import configure_logging
+from cosmobot.storage import uploadclaims
 from tests.factories import TOKEN
 
 GO_POLL_SECONDS = 0.005
@@ -50,8 +55,15 @@ async def send_all(args: argparse.Namespace) -> dict:
     return {"sent": len(sent), "last": max(sent, default=0.0)}
 
 
+@asynccontextmanager
+async def no_claim(*args: object) -> AsyncIterator[None]:
+    """An upload turn without a claim: every process uploads what it has not cached."""
+    yield None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-claims", action="store_true")
     parser.add_argument("database_url")
     parser.add_argument("assets_dir")
     parser.add_argument("api_url")
@@ -60,6 +72,8 @@ def main() -> int:
     parser.add_argument("keys", nargs="+")
     args = parser.parse_args()
     configure_logging("INFO", [TOKEN])
+    if args.no_claims:
+        uploadclaims.upload_turn = no_claim
     sender.setup(args.database_url, args.assets_dir)
     result = asyncio.run(send_all(args))
     print(json.dumps(result), flush=True)

@@ -45,11 +45,12 @@ def new_images(root: Path, count: int) -> list[str]:
 
 
 def race_senders(url: str, assets: Path, fake: FakeBotApi, keys: list[str], chats: list[int],
-                 workdir: Path, timeout: float = 120) -> list[Finished]:
+                 workdir: Path, timeout: float = 120, claims: bool = True) -> list[Finished]:
     """One flight_sender per chat, all asking for keys at the same moment."""
     go = workdir / "go"
-    commands = [[sys.executable, "-m", "tests.flight_sender", url, str(assets), fake.base_url,
-                 str(chat), str(go), *keys] for chat in chats]
+    options = [] if claims else ["--no-claims"]
+    commands = [[sys.executable, "-m", "tests.flight_sender", *options, url, str(assets),
+                 fake.base_url, str(chat), str(go), *keys] for chat in chats]
     running = _start(commands, child_env(), workdir)
     _wait_for(lambda: all("ready" in _read(log) for _, log in running), timeout)
     go.touch()

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.botrunner import BotProcess, photos
+from tests.botrunner import BotProcess, photos, texts
 from tests.dblocks import query_one
 from tests.factories import TOKEN, make_assets
 
@@ -16,6 +16,7 @@ ALICE, BORIS, CLARA, DANA = 1001, 1002, 1003, 1004
 NAMES = ("andromeda.jpg", "bode.jpg", "carina.jpg", "draco.jpg")
 # Longer than the 15 s a file_id's write was once tried for before it was dropped.
 OUTAGE_SECONDS = 20
+WENT_WRONG = "Sorry, something went wrong on our side. Please try again."
 
 
 @pytest.fixture
@@ -65,6 +66,8 @@ def test_images_go_out_and_no_file_id_is_lost_while_postgresql_is_down(
             (BORIS, "andromeda"), (BORIS, "carina"), (CLARA, "draco"), (CLARA, "bode"))]
         assert len(answers) == 4  # cached and new images alike
         assert uploaded(fake_api) == ["Carina", "Draco"]
+        fake_api.push_text(DANA, "/status")  # that needs the database: an apology, no ERROR
+        assert fake_api.wait_until(lambda: texts(fake_api, DANA), timeout=30) == [WENT_WRONG]
         time.sleep(OUTAGE_SECONDS)
         outage_cluster.start()
         fake_api.wait_until(lambda: cached_rows(outage_cluster.url) == 4, timeout=60)

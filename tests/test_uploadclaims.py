@@ -17,6 +17,7 @@ from telegram import Bot
 from cosmobot import sender
 from cosmobot.clock import wall_seconds
 from cosmobot.storage import filecache, uploadclaims
+from cosmobot.storage.database import in_db_thread
 from cosmobot.storage.models import ImageAsset, UploadClaim
 from tests.factories import TOKEN
 
@@ -148,3 +149,34 @@ async def test_without_the_database_the_upload_goes_on_without_a_claim(
     assert len(fake_api.uploads()) == 1
     warnings = [line for line in log_lines if line.startswith(("WARNING", "ERROR"))]
     assert len(warnings) == 1 and "Database unreachable" in warnings[0]  # the outage, once
+
+
+async def test_a_file_id_stored_between_the_look_and_the_claim_is_used(db, library, bot,
+                                                                       fake_api, monkeypatch):
+    theirs = await uploaded_elsewhere(bot, fake_api, library)
+    look = uploadclaims._Claim._row_and_claim
+
+    def looked_just_before_their_write(claim):
+        seen = look(claim)
+        cached_by_another(library, theirs)  # their row lands, their claim goes
+        return seen
+
+    claimed_by_another(expires_in=-1)  # expired: it is taken at once
+    monkeypatch.setattr(uploadclaims._Claim, "_row_and_claim", looked_just_before_their_write)
+    assert await sender.send_image(bot, CHAT, KEY) is not None
+    assert fake_api.uploads() == []
+    assert UploadClaim.select().count() == 0
+
+
+async def test_the_claim_is_renewed_while_the_upload_runs(db, library, bot, fake_api,
+                                                          monkeypatch):
+    monkeypatch.setattr(uploadclaims, "CLAIM_SECONDS", 0.6)
+    monkeypatch.setattr(uploadclaims, "RENEW_SECONDS", 0.2)
+    fake_api.latency = 2.0  # an upload that outlasts three times the claim's first lease
+    send = asyncio.create_task(sender.send_image(bot, CHAT, KEY))
+    await fake_api.await_until(fake_api.uploads)
+    await asyncio.sleep(1.2)
+    now = wall_seconds()
+    assert await in_db_thread(
+        UploadClaim.take(BOT_ID, KEY, OTHER, now, now + 20).execute) == 0  # still held
+    assert await send is not None

@@ -33,7 +33,7 @@ from cosmobot.storage.process import OWNER
 CLAIM_SECONDS = 20.0
 RENEW_SECONDS = 5.0
 # How often a process waiting for another's upload looks for its file_id.
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
 
 Usable = Callable[[ImageAsset], bool]
 _numbers = itertools.count(1)
