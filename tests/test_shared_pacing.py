@@ -4,6 +4,7 @@ database, and a fake Bot API that enforces Telegram's limits per bot with 429s."
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AsyncExitStack, suppress
 
 import pytest
@@ -12,7 +13,7 @@ from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from cosmobot.botapi import ratelimit
+from cosmobot.botapi import ratelimit, sharedturns
 from cosmobot.botapi.ratelimit import BULK, LaneRateLimiter, build_rate_limiter
 from cosmobot.storage import pacing
 from cosmobot.storage.database import apply_migrations, close_database, open_database
@@ -166,3 +167,25 @@ async def test_shared_pacing_needs_the_database_and_the_bots_id():
         build_rate_limiter(shared=True)
     in_memory = build_rate_limiter(shared=True, database_url="sqlite:///:memory:", bot_id=1)
     assert in_memory._shared is None  # no other process can share an in-memory database
+
+
+async def test_a_message_woken_late_books_again_rather_than_crowd_the_next(url, fake_api,
+                                                                           monkeypatch):
+    interval = 0.1  # the overall pace, slowed down so that the gaps show
+    sleep_until, sleeps = sharedturns._sleep_until, []
+
+    async def stalling_once(moment: float) -> None:
+        await sleep_until(moment)
+        sleeps.append(moment)
+        if len(sleeps) == 8:
+            time.sleep(0.35)  # the event loop is held up: moments booked meanwhile pass
+
+    monkeypatch.setattr(sharedturns, "_sleep_until", stalling_once)
+    async with AsyncExitStack() as stack:
+        bots = [await stack.enter_async_context(worker_bot(fake_api, LaneRateLimiter(
+            interval, shared=SharedPacing(url, BOT_ID)))) for _ in range(2)]
+        await asyncio.gather(*(send(bots[chat % 2], chat) for chat in range(1, 13)))
+    assert len(sleeps) >= 8
+    times = sorted(arrivals(fake_api))
+    # Late messages book again, behind the others, instead of going out all at once.
+    assert min(gaps(times)) >= interval / 2, gaps(times)

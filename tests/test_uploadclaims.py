@@ -16,9 +16,16 @@ from telegram import Bot
 
 from cosmobot import sender
 from cosmobot.clock import wall_seconds
-from cosmobot.storage import filecache, uploadclaims
-from cosmobot.storage.database import in_db_thread
+from cosmobot.storage import filecache, uploadclaims, writes
+from cosmobot.storage.database import (
+    apply_migrations,
+    close_database,
+    in_db_thread,
+    open_database,
+    read_in_db_thread,
+)
 from cosmobot.storage.models import ImageAsset, UploadClaim
+from tests.dblocks import lock_waits, stored_file_id, write_locker
 from tests.factories import TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
@@ -180,3 +187,25 @@ async def test_the_claim_is_renewed_while_the_upload_runs(db, library, bot, fake
     assert await in_db_thread(
         UploadClaim.take(BOT_ID, KEY, OTHER, now, now + 20).execute) == 0  # still held
     assert await send is not None
+
+
+async def test_a_claim_outlives_its_upload_until_the_file_id_is_written(
+        postgres_url, library, bot, fake_api, monkeypatch):
+    # PostgreSQL locks one table: the file_id waits while the claims table stays free.
+    lock_waits(monkeypatch, 100)
+    monkeypatch.setattr(writes, "RETRY_MAX_SECONDS", 0.1)
+    monkeypatch.setattr(uploadclaims, "RENEW_SECONDS", 0.1)
+    open_database(postgres_url)
+    try:
+        apply_migrations()
+        with write_locker(postgres_url, "image_assets"):
+            assert await sender.send_image(bot, CHAT, KEY) is not None  # the user has it
+            await asyncio.sleep(1.0)  # its file_id's write meanwhile waits for the lock
+            now = wall_seconds()
+            taken = await in_db_thread(UploadClaim.take(BOT_ID, KEY, OTHER, now, now + 20).execute)
+            assert taken == 0, "another process would upload it again"
+        await filecache.settle()
+        assert stored_file_id(postgres_url) is not None
+        assert await read_in_db_thread(UploadClaim.select().count) == 0
+    finally:
+        close_database()
