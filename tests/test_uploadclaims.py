@@ -25,7 +25,7 @@ from cosmobot.storage.database import (
     read_in_db_thread,
 )
 from cosmobot.storage.models import ImageAsset, UploadClaim
-from tests.dblocks import lock_waits, stored_file_id, write_locker
+from tests.dblocks import SqliteLocker, lock_waits, query_one, stored_file_id, write_locker
 from tests.factories import TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
@@ -207,5 +207,26 @@ async def test_a_claim_outlives_its_upload_until_the_file_id_is_written(
         await filecache.settle()
         assert stored_file_id(postgres_url) is not None
         assert await read_in_db_thread(UploadClaim.select().count) == 0
+    finally:
+        close_database()
+
+
+async def test_a_write_lock_held_elsewhere_delays_an_upload_a_second_at_most(
+        tmp_path, library, bot, fake_api, monkeypatch, log_lines):
+    lock_waits(monkeypatch, 10_000)  # a write would wait ten seconds for the lock
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    open_database(url)
+    try:
+        apply_migrations()
+        with SqliteLocker(url):
+            started = time.monotonic()
+            assert await sender.send_image(bot, CHAT, KEY) is not None
+            assert time.monotonic() - started < uploadclaims.TAKE_WAIT_SECONDS + 2.0
+        await filecache.settle()
+        # The claim the database took late, after the upload went on, was let go of.
+        await fake_api.await_until(lambda: query_one(url, "SELECT COUNT(*) FROM upload_claims")
+                                   == (0,))
+        assert stored_file_id(url) is not None
+        assert any("without a claim" in line for line in log_lines)
     finally:
         close_database()

@@ -8,8 +8,9 @@ the transaction that stores the new file_id. The others poll the database for th
 their memory of it, until it appears or the claim expires (its owner died), then take the
 claim themselves. SQLite and PostgreSQL take the same path.
 
-If the database cannot be reached, the process uploads without a claim: a second upload is a
-smaller harm than a user without a picture.
+If the database cannot be reached, or does not take the claim within a second (a write lock
+held elsewhere), the process uploads without a claim: a second upload is a smaller harm than a
+user kept waiting for a picture.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import peewee
 from loguru import logger
 
 from cosmobot.clock import wall_seconds
-from cosmobot.storage.database import in_db_thread, read_in_db_thread
+from cosmobot.storage.database import in_db_thread, queue_in_db_thread, read_in_db_thread
 from cosmobot.storage.models import ImageAsset, UploadClaim
 from cosmobot.storage.outage import is_unreachable
 from cosmobot.storage.process import OWNER
@@ -34,6 +35,8 @@ CLAIM_SECONDS = 20.0
 RENEW_SECONDS = 5.0
 # How often a process waiting for another's upload looks for its file_id.
 POLL_SECONDS = 0.1
+# How long an upload waits for the database to take its claim before it goes on without one.
+TAKE_WAIT_SECONDS = 1.0
 
 Usable = Callable[[ImageAsset], bool]
 _numbers = itertools.count(1)
@@ -56,9 +59,9 @@ class _Claim:
                 row, claim = await read_in_db_thread(self._row_and_claim)
                 if row is not None and usable(row):
                     return row
-                if _is_free(claim) and await in_db_thread(self._take):
+                if _is_free(claim) and await self._take_in_time():
                     return await self._row_cached_before_taking(usable)
-            except peewee.PeeweeException as error:
+            except (peewee.PeeweeException, TimeoutError) as error:
                 # An outage is logged once, as it starts; anything else is worth a line.
                 log = logger.debug if is_unreachable(error) else logger.warning
                 log("Uploading {} without a claim: {}", self.asset_key, error)
@@ -77,6 +80,20 @@ class _Claim:
     def _row_and_claim(self) -> tuple[ImageAsset | None, UploadClaim | None]:
         return (ImageAsset.lookup(self.asset_key),
                 UploadClaim.holder(self.bot_id, self.asset_key))
+
+    async def _take_in_time(self) -> bool:
+        """Take the claim if it is free; TimeoutError if the database keeps the upload waiting."""
+        taking = queue_in_db_thread(self._take)
+        try:
+            return await asyncio.wait_for(asyncio.shield(taking), TAKE_WAIT_SECONDS)
+        except TimeoutError:
+            taking.add_done_callback(self._let_go_if_taken)
+            raise TimeoutError(f"the claim was not taken within {TAKE_WAIT_SECONDS:.0f} s")
+
+    def _let_go_if_taken(self, taking: asyncio.Future) -> None:
+        # Taken after the upload went on without it: let go, or others would wait for nothing.
+        if not taking.cancelled() and taking.exception() is None and taking.result():
+            queue_in_db_thread(self.release_query().execute).add_done_callback(_ignore)
 
     def _take(self) -> bool:
         now = wall_seconds()
@@ -119,8 +136,15 @@ class _Claim:
     async def hold_until_written(self) -> None:
         """Keep the claim until the file_id's write, which lets go of it, lands."""
         await self.renew(until=self.written)
+        if self.written.cancelled():
+            return  # given up on as the process stops: the claim expires on its own
         # A newer write of the image's (a refused file_id forgotten) may have taken its place.
         await self.release()
+
+
+def _ignore(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: a claim left behind simply expires
 
 
 def _is_free(claim: UploadClaim | None) -> bool:
