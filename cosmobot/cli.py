@@ -33,7 +33,8 @@ class ExitStatus(IntEnum):
 
 def run(settings: Settings) -> ExitStatus:
     """Apply pending migrations, then long-poll Telegram until stopped."""
-    from cosmobot.bot.app import build_application, run_application
+    from cosmobot.bot.app import build_application
+    from cosmobot.bot.lifecycle import run_application
 
     settings.require_token()
     _prepare_database(settings)

@@ -46,7 +46,7 @@ async def deliver_cosmic(
     removed the bot, BadRequest "chat not found", ChatMigrated for a group now a supergroup.
     """
     for _ in range(PICKS):
-        bag = await shufflebag.open_bag(chat_id)
+        bag = await shufflebag.open_bag(bot.id, chat_id)
         key, new_round = bag.pick(sender.library().cosmic_keys)
         if key is None:
             logger.warning("A cosmic image was asked for, but none are installed")
@@ -77,7 +77,7 @@ async def deliver_match(
             await with_retries(lambda: bot.send_message(
                 chat_id, _no_match(language, query), message_thread_id=thread_id))
             return None
-        key = (await shufflebag.open_bag(chat_id)).pick_among(matching)
+        key = (await shufflebag.open_bag(bot.id, chat_id)).pick_among(matching)
         if await _send_picked(bot, chat_id, key, False, language, thread_id, {}):
             return key
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
@@ -88,10 +88,10 @@ async def _send_picked(bot: Bot, chat_id: int, key: str, new_round: bool, langua
     """Send the image picked from the chat's bag and put it in the bag; False if unusable."""
     # Held from the pick (no await since) until it is in the bag: another send to this chat
     # meanwhile, /cosmic and the daily image at once say, picks another image.
-    with shufflebag.taking(chat_id, key):
+    with shufflebag.taking(bot.id, chat_id, key):
         sent = await _send_captioned(bot, chat_id, key, language, thread_id, send_options)
         if sent:
-            shufflebag.record(chat_id, key, new_round)
+            shufflebag.record(bot.id, chat_id, key, new_round)
     return sent
 
 

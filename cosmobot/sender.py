@@ -49,11 +49,12 @@ from cosmobot.storage.models import ImageAsset
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 _library: AssetLibrary | None = None
-# One lock per image: concurrent first sends of it make a single upload (single flight).
-_upload_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-# When the last upload of each image failed because Telegram was unavailable, and why. Text
-# only: a stored exception would keep its frames, and with them the upload's bytes, alive.
-_upload_failures: dict[str, tuple[float, str]] = {}
+# One lock per bot and image: concurrent first sends of it make a single upload (single
+# flight). Each bot uploads for itself: a file_id is of no use to another bot.
+_upload_locks: defaultdict[tuple[int, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+# When the last upload of each bot's image failed because Telegram was unavailable, and why.
+# Text only: a stored exception would keep its frames, and with them the upload's bytes, alive.
+_upload_failures: dict[tuple[int, str], tuple[float, str]] = {}
 # Decoding a large image takes memory several times its file size: one at a time.
 PREPARE_SLOTS = 1
 # Rounds of "upload, or send by the file_id someone else just got" before giving up.
@@ -239,8 +240,9 @@ async def _upload_or_find(
 ) -> Message | ImageAsset | None:
     """Under the image's lock: the row someone else just cached, or our own upload's message."""
     queued_at = time.monotonic()
-    async with _upload_locks[send.key]:
-        _raise_if_failed_since(send.key, queued_at)
+    flight = (send.bot.id, send.key)
+    async with _upload_locks[flight]:
+        _raise_if_failed_since(flight, queued_at)
         cached = await filecache.lookup(send.key, send.bot.id, send.fingerprint)
         if cached is not None and cached.file_id != rejected:
             return cached
@@ -252,24 +254,24 @@ async def _upload_or_find(
             if found is not None:  # another process uploaded it while this one waited
                 filecache.adopt(found)
                 return found
-            return await _upload(send, path)
+            return await _upload(send, path, flight)
 
 
-async def _upload(send: PhotoSend, path: Path) -> Message | None:
+async def _upload(send: PhotoSend, path: Path, flight: tuple[int, str]) -> Message | None:
     try:
         return await send.upload(path)
     except TelegramError as failure:
         if is_unavailable(failure) and not isinstance(failure, RetryAfter):
-            _upload_failures[send.key] = (time.monotonic(), f"{failure}")
+            _upload_failures[flight] = (time.monotonic(), f"{failure}")
         raise
 
 
-def _raise_if_failed_since(key: str, since: float) -> None:
-    failed_at, reason = _upload_failures.get(key, (0.0, ""))
+def _raise_if_failed_since(flight: tuple[int, str], since: float) -> None:
+    failed_at, reason = _upload_failures.get(flight, (0.0, ""))
     if failed_at >= since:
         # Telegram just failed this very upload; repeating it for everyone in the queue
         # would only keep them all waiting. A new, short exception for each of them.
-        raise SharedUploadFailed(f"The upload of {key} failed moments ago: {reason}")
+        raise SharedUploadFailed(f"The upload of {flight[1]} failed moments ago: {reason}")
 
 
 async def _show_uploading(bot: Bot, chat_id: int) -> None:

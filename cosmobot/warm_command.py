@@ -18,6 +18,7 @@ from cosmobot.config import Settings
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule.warm import Outcome, WarmReport, warm_cache
 from cosmobot.storage import filecache, sendcounts
+from cosmobot.storage.adoption import adopt_at_start
 
 # As the bot's own: an upload may take a while to write, and Telegram to take in.
 READ_TIMEOUT_SECONDS = 30
@@ -38,6 +39,7 @@ async def warm_from_command_line(settings: Settings, stream: TextIO | None = Non
     progress = WarmProgress(len(library.cosmic_keys), stream)
     try:
         async with bot:
+            await adopt_at_start(bot.id)  # as the bot does when it starts
             report = await warm_cache(bot, settings.require_cache_chat(), progress)
     finally:
         progress.close()

@@ -13,7 +13,8 @@ from pathlib import Path
 from telegram import Bot
 
 from cosmobot import sender
-from cosmobot.bot.app import build_application, run_application
+from cosmobot.bot.app import build_application
+from cosmobot.bot.lifecycle import run_application
 from cosmobot.config import Settings
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule.warm import warm_cache
@@ -117,9 +118,10 @@ class BotThread:
 
 
 class BotProcess:
-    """`python -m cosmobot run` as a child process, with its output captured."""
+    """`python -m cosmobot run` (or another command) as a child process, output captured."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, command: str = "run") -> None:
+        self.command = command
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("COSMOBOT_")},
             "PYTHONPATH": str(REPO_ROOT),
@@ -138,7 +140,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cosmobot", "run"],
+                [sys.executable, "-m", "cosmobot", self.command],
                 cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         return self

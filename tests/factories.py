@@ -8,6 +8,9 @@ from PIL import Image
 
 TOKEN = "123456789:AAHfakeTestTokenForCosmobot0000000000"
 OTHER_TOKEN = "987654321:AAHanotherFakeTokenForCosmobot00000000"
+# The bots' ids, as Telegram and cosmobot know them: the number before the token's colon.
+BOT_ID = int(TOKEN.split(":")[0])
+OTHER_BOT_ID = int(OTHER_TOKEN.split(":")[0])
 
 
 def make_image(path: Path, size: tuple[int, int] = (64, 48), colour=(20, 30, 90), fmt=None) -> Path:

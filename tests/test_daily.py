@@ -11,14 +11,14 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from cosmobot import sender
-from cosmobot.bot import app
-from cosmobot.botapi import ratelimit, retry
+from cosmobot.botapi import ratelimit
 from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daily, daybook, localtime, outcomes, subscriptions
 from cosmobot.schedule.subscriptions import subscribe
+from cosmobot.storage import writes
 from cosmobot.storage.models import SeenImage, Subscription
-from tests.factories import TOKEN
+from cosmobot.storage.process import OWNER
+from tests.factories import BOT_ID, TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 
@@ -42,7 +42,7 @@ async def bot(fake_api):
 
 def subscribed(chat_id: int, at: dt.time = NINE, zone: str = "UTC",
                since: dt.datetime = DAY, chat_type: str = "private") -> None:
-    subscribe(chat_id, chat_type, "en", at, zone, since)
+    subscribe(BOT_ID, chat_id, chat_type, "en", at, zone, since)
 
 
 def photo_count(fake_api, chat_id: int) -> int:
@@ -58,14 +58,14 @@ def chat(chat_id: int, now: dt.datetime) -> subscriptions.ChatContext:
     async def may_manage() -> bool:
         return True
 
-    return subscriptions.ChatContext(chat_id, "private", "en", "UTC", now, may_manage)
+    return subscriptions.ChatContext(BOT_ID, chat_id, "private", "en", "UTC", now, may_manage)
 
 
 def unreadable_row(chat_id: int, zone: str = "Mars/Olympus_Mons", **values) -> Subscription:
     """A subscription written before its zone became unknown (a host upgrade, say)."""
     fields = {"chat_type": "private", "language": "en", "local_time": "08:00",
               "next_at": DAY.replace(hour=8), **values}
-    return Subscription.create(chat_id=chat_id, zone=zone, **fields)
+    return Subscription.create(bot_id=BOT_ID, chat_id=chat_id, zone=zone, **fields)
 
 
 async def rounds(bot, start: dt.datetime, hours: int, every=dt.timedelta(minutes=20)) -> None:
@@ -144,7 +144,7 @@ async def test_a_round_stopped_midway_resumes_after_restart(db, library, bot, fa
 
     first = await daily.deliver_due(bot, now, stopping)
     assert 40 <= first.delivered < len(chats) and first.still_due == len(chats) - first.delivered
-    assert not Subscription.in_flight().exists()  # everything in flight was recorded
+    assert not Subscription.in_flight(BOT_ID).exists()  # everything in flight was recorded
     second = await daily.deliver_due(bot, now + dt.timedelta(seconds=30))
     assert first.delivered + second.delivered == len(chats)
     assert [photo_count(fake_api, chat) for chat in chats] == [1] * len(chats)
@@ -170,18 +170,22 @@ async def test_a_send_cut_off_by_a_kill_counts_as_delivered_once_its_lease_ends(
     assert any("was on its way when the bot was killed" in line for line in log_lines)
 
 
-async def test_a_marks_lease_outlasts_the_longest_send():
-    # One request: PTB's 5 s to connect, then the bot's timeouts to write a photo and read.
-    request = 5.0 + app.MEDIA_WRITE_TIMEOUT_SECONDS + app.READ_TIMEOUT_SECONDS
-    by_file_id = retry.MAX_ATTEMPTS * request + (retry.MAX_ATTEMPTS - 1) * (
-        retry.MAX_RETRY_AFTER_SECONDS)
-    # An upload's 429 is raised at once, then waited out by the sender before its next round.
-    upload = retry.MAX_ATTEMPTS * request + (retry.MAX_ATTEMPTS - 1) * (
-        retry.BACKOFF_MAX_SECONDS) + retry.MAX_RETRY_AFTER_SECONDS
-    # A round: another process's upload waited for, then ours or a send by its file_id.
-    new_image_round = upload + max(upload, by_file_id)
-    longest = request + sender.NEW_IMAGE_ROUNDS * new_image_round  # after a refused file_id
-    assert daybook.SEND_LEASE.total_seconds() > longest
+async def test_a_live_process_keeps_its_marks_leased_however_long_its_send_takes(
+        memory_db, library, bot, fake_api, monkeypatch):
+    monkeypatch.setattr(daybook, "SEND_LEASE", dt.timedelta(seconds=0.6))
+    monkeypatch.setattr(daybook, "LEASE_RENEW_SECONDS", 0.1)
+    subscribed(1)
+    now = DAY.replace(hour=9, minute=1)
+    fake_api.latency = 1.5  # a send far longer than the lease: a 429's wait, an upload
+    sending = asyncio.ensure_future(daily.deliver_due(bot, now))
+    await fake_api.await_until(lambda: row(1).sending_since is not None)
+    await asyncio.sleep(1.0)  # the lease it was marked with has run out by now
+    # Another process's round (the next leader's, say) looks at the mark meanwhile.
+    daybook.settle_interrupted(BOT_ID, set(), now + dt.timedelta(seconds=1.0))
+    assert row(1).sending_owner == OWNER and row(1).sending_until > now + daybook.SEND_LEASE
+    report = await sending
+    assert report.delivered == 1 and photo_count(fake_api, 1) == 1
+    assert row(1).sending_since is None and row(1).sending_until is None
 
 
 async def test_blocked_and_vanished_chats_are_deactivated(memory_db, library, bot, fake_api):
@@ -234,8 +238,10 @@ async def test_a_group_that_became_a_supergroup_gets_its_image_there(db, library
     fake_api.upgrade_group(group, supergroup)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, supergroup) == 1
+    await writes.settle()  # the supergroup's seen record is written in the background
     # The group's round through the collection goes on there: the other image, not a repeat.
-    assert {row.asset_key for row in SeenImage.seen_by(supergroup)} == set(library.cosmic_keys)
+    seen_there = {row.asset_key for row in SeenImage.seen_by(BOT_ID, supergroup)}
+    assert seen_there == set(library.cosmic_keys)
     assert fake_api.sent_to(supergroup)[0]["caption"] != fake_api.sent_to(group)[0]["caption"]
     assert seen in library.cosmic_keys
     moved = row(supergroup)
@@ -293,13 +299,13 @@ async def test_the_figures_of_the_day_for_stats(memory_db, library, bot, fake_ap
     fake_api.fail_next("sendPhoto", status=400,
                        description="Bad Request: not enough rights to send photos")
     await daily.deliver_due(bot, DAY.replace(hour=14, minute=31))
-    figures = daily.day_figures(DAY.replace(hour=14, minute=32))
+    figures = daily.day_figures(BOT_ID, DAY.replace(hour=14, minute=32))
     assert (figures.active, figures.inactive) == (3, 1)
     assert (figures.done, figures.due, figures.failed) == (1, 0, 1)
     # Chat 2 is due again after its retry delay; chat 1's image was yesterday's by tomorrow.
-    later = daily.day_figures(DAY.replace(hour=14, minute=40))
+    later = daily.day_figures(BOT_ID, DAY.replace(hour=14, minute=40))
     assert (later.done, later.due) == (1, 1)
-    assert daily.day_figures(dt.datetime(2026, 6, 2, 8, 0)).done == 0
+    assert daily.day_figures(BOT_ID, dt.datetime(2026, 6, 2, 8, 0)).done == 0
 
 
 # ---- one row that cannot be served ----------------------------------------------------------
@@ -351,15 +357,35 @@ async def test_a_set_aside_chat_is_told_what_to_do_and_a_new_daily_mends_it(
     assert photo_count(fake_api, 7) == 1
 
 
+async def test_the_figures_count_each_chat_on_its_own_date_and_every_failed_try(
+        memory_db, library, bot, fake_api, monkeypatch):
+    monkeypatch.setattr(daily, "_failures", {})
+    evening = dt.datetime(2026, 6, 1, 23, 0)
+    subscribed(1, dt.time(18, 0), zone="America/Los_Angeles", since=evening)  # 01:00 UTC
+    subscribed(2, zone="Asia/Tokyo", since=evening)  # 00:00 UTC
+    subscribed(3, dt.time(0, 30), since=evening)
+    subscribed(4, dt.time(1, 30), since=evening)  # fails twice
+    unreadable_row(5, active=False, set_aside="unknown time zone: 'Mars/Olympus_Mons'")
+    await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, 1))
+    fake_api.fail_next("sendPhoto", status=400, times=2,
+                       description="Bad Request: not enough rights to send photos")
+    for minute in (31, 34):  # a try, and its retry a few minutes later
+        await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, minute))
+    figures = daily.day_figures(BOT_ID, dt.datetime(2026, 6, 2, 2, 0))
+    # 19:00 on 1 June in Los Angeles: its image of 1 June is today's there.
+    assert (figures.done, figures.failed) == (3, 2)
+    assert (figures.active, figures.inactive, figures.set_aside) == (4, 1, 0)
+
+
 async def test_the_figures_count_a_set_aside_row_and_never_raise(memory_db, library, bot,
                                                                  fake_api):
     subscribed(1)
     unreadable_row(2, delivered_on=DAY.date())  # not yet set aside, with an image today
     unreadable_row(3, zone="Mars/Valles_Marineris", active=False)
-    before = daily.day_figures(DAY.replace(hour=9, minute=1))
+    before = daily.day_figures(BOT_ID, DAY.replace(hour=9, minute=1))
     assert (before.active, before.inactive, before.set_aside, before.due) == (2, 1, 0, 2)
     await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
-    after = daily.day_figures(DAY.replace(hour=9, minute=2))
+    after = daily.day_figures(BOT_ID, DAY.replace(hour=9, minute=2))
     assert (after.active, after.inactive, after.set_aside) == (2, 1, 1)
     assert (after.done, after.due) == (1, 0)
 
@@ -435,6 +461,20 @@ async def test_status_never_shows_a_time_already_past(memory_db, library, bot, f
     assert status.endswith("The next one comes on 2026-06-01 at 11:42 (UTC).")
 
 
+@pytest.mark.parametrize(("zone", "next_one"), [
+    ("Asia/Tokyo", "on 2026-06-02 at 09:00 (Asia/Tokyo)"),  # 10:00 there already
+    ("America/Los_Angeles", "on 2026-06-01 at 09:00 (America/Los_Angeles)"),  # 18:00 the day before
+    ("+05:30", "on 2026-06-01 at 09:00 (+05:30)"),  # 06:30 there
+])
+async def test_status_tells_the_next_image_in_the_chats_own_date_and_time(
+        memory_db, library, bot, fake_api, zone, next_one):
+    now = DAY.replace(hour=1)
+    subscribed(1, zone=zone, since=now)
+    status = await subscriptions.status(chat(1, now))
+    assert status == ("This chat gets a cosmic image every day at 09:00 "
+                      f"({zone}). The next one comes {next_one}.")
+
+
 async def test_a_claim_taken_by_another_round_is_refused(memory_db, library, bot, fake_api,
                                                          monkeypatch):
     subscribed(1)
@@ -452,6 +492,23 @@ async def test_a_claim_taken_by_another_round_is_refused(memory_db, library, bot
     assert report.delivered == 1 and row(1).sending_owner == "another-round"
 
 
+async def test_a_chat_that_stops_after_the_round_read_it_gets_no_image(
+        memory_db, library, bot, fake_api, monkeypatch):
+    subscribed(1)
+    subscribed(2)
+    due_batch = daybook.due_batch
+
+    def read_then_stop(bot_id, now):  # chat 1's /stop lands between the round's read and its send
+        batch = due_batch(bot_id, now)
+        subscriptions.unsubscribe(bot_id, 1)
+        return batch
+
+    monkeypatch.setattr(daybook, "due_batch", read_then_stop)
+    report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
+    assert (photo_count(fake_api, 1), photo_count(fake_api, 2)) == (0, 1)
+    assert report.delivered == 1 and not row(1).active and row(1).sending_since is None
+
+
 # ---- groups that become supergroups ---------------------------------------------------------
 
 GROUP, SUPERGROUP = -4000000001, -1004000000001
@@ -465,7 +522,8 @@ async def test_a_group_whose_supergroup_has_its_own_subscription_gets_one_image(
     subscribed(SUPERGROUP, chat_type="supergroup")  # an administrator subscribed it too
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, SUPERGROUP) == 1
-    assert Subscription.of_chat(GROUP) is None and row(SUPERGROUP).delivered_on == DAY.date()
+    assert Subscription.of_chat(BOT_ID, GROUP) is None
+    assert row(SUPERGROUP).delivered_on == DAY.date()
 
 
 @pytest.mark.parametrize("its_own", [False, True])
@@ -481,13 +539,13 @@ async def test_a_migration_update_handled_while_the_image_is_on_its_way(db, libr
 
     def claim_then_the_migration_update(*args, **kwargs):
         claimed = claim(*args, **kwargs)
-        subscriptions.move_chat(GROUP, SUPERGROUP)  # the handler of the update runs now
+        subscriptions.move_chat(BOT_ID, GROUP, SUPERGROUP)  # the update's handler runs now
         return claimed
 
     monkeypatch.setattr(daybook, "claim", claim_then_the_migration_update)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, SUPERGROUP) == 1
-    assert Subscription.of_chat(GROUP) is None
+    assert Subscription.of_chat(BOT_ID, GROUP) is None
     moved = row(SUPERGROUP)
     assert (moved.delivered_on, moved.sending_since) == (DAY.date(), None)
 
@@ -551,6 +609,22 @@ async def test_an_image_comes_at_most_three_hours_after_midnight(memory_db, libr
     report = await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 3, 1))  # down until 03:01
     assert photo_count(fake_api, 1) == 0 and report.skipped == 1
     assert row(1).next_at == dt.datetime(2026, 6, 2, 23, 50)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "-04:00", "Asia/Tokyo"])
+async def test_the_three_hours_after_midnight_count_from_the_chats_own_midnight(
+        memory_db, library, bot, fake_api, zone):
+    def local(hour: int, minute: int) -> dt.datetime:  # on 2 June, in zone
+        return localtime.instant_of(dt.date(2026, 6, 2), dt.time(hour, minute), zone)
+
+    noon_before = localtime.instant_of(DAY.date(), dt.time(12, 0), zone)
+    subscribed(1, dt.time(23, 50), zone=zone, since=noon_before)
+    await daily.deliver_due(bot, local(0, 40))  # a long round went first
+    assert photo_count(fake_api, 1) == 1 and row(1).delivered_on == DAY.date()
+    subscribed(2, dt.time(23, 50), zone=zone, since=noon_before)
+    report = await daily.deliver_due(bot, local(3, 1))  # down until 03:01 there
+    assert photo_count(fake_api, 2) == 0 and report.skipped == 1
+    assert row(2).next_at == local(23, 50)
 
 
 async def test_never_a_days_image_once_the_next_days_time_has_come(memory_db, library, bot,
@@ -655,3 +729,14 @@ async def test_rounds_at_once_in_one_process_take_no_send_for_a_killed_one(
     await first
     assert not [line for line in log_lines if "was killed" in line]
     assert [photo_count(fake_api, chat_id) for chat_id in range(1, 11)] == [1] * 10
+
+
+async def test_a_process_that_no_longer_leads_runs_no_round_nor_settles_a_mark(
+        memory_db, library, bot, fake_api):
+    subscribed(1)
+    subscribed(2)
+    # The leader's send, on its way: a process that stopped leading must leave it alone.
+    assert daybook.claim(row(1).id, DAY.replace(hour=9, minute=1), DAY.date(), owner=DEAD_PROCESS)
+    assert await daily.run_round(bot, stopping=lambda: True) is None
+    assert (row(1).sending_owner, row(1).delivered_on) == (DEAD_PROCESS, None)
+    assert photo_count(fake_api, 2) == 0

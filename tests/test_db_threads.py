@@ -50,11 +50,11 @@ def opened(url, monkeypatch):
 
 
 def mark_seen(key: str) -> None:
-    SeenImage.mark(CHAT, key).execute()
+    SeenImage.mark(1, CHAT, key).execute()
 
 
 def seen() -> list[str]:
-    return [row.asset_key for row in SeenImage.seen_by(CHAT)]
+    return [row.asset_key for row in SeenImage.seen_by(1, CHAT)]
 
 
 async def test_a_read_does_not_wait_for_a_write_stuck_behind_a_lock(opened):

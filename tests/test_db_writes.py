@@ -44,7 +44,7 @@ def store(file_id: str):
 
 
 def forget(file_id: str):
-    return ImageAsset.forget(KEY, file_id).execute
+    return ImageAsset.forget(1, KEY, file_id).execute
 
 
 def failed_tries(log_lines: list[str]) -> int:
@@ -200,7 +200,7 @@ async def test_writes_of_a_key_do_not_wait_behind_other_writes(
         apply_migrations()
         with write_locker(postgres_url, "seen_images"):
             blocked = writes.queue_write(
-                lambda: SeenImage.mark(7, KEY).execute(), "record that chat 7 saw orion")
+                lambda: SeenImage.mark(1, 7, KEY).execute(), "record that chat 7 saw orion")
             await wait_for(lambda: failed_tries(log_lines) >= 2)
             kept = writes.queue_write(store("AgAC-new"), "store the file_id of orion",
                                       key=FILE_ID_KEY)

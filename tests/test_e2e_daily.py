@@ -13,7 +13,7 @@ from cosmobot.schedule import jobs
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings, photos, texts
-from tests.factories import make_assets
+from tests.factories import BOT_ID, make_assets
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -153,8 +153,9 @@ def test_a_round_longer_than_the_interval_goes_on_quietly(settings, fake_api, mo
     open_database(settings.database_url)
     apply_migrations()
     Subscription.insert_many([
-        {"chat_id": chat_id, "chat_type": "private", "language": "en", "local_time": "11:59",
-         "zone": "UTC", "next_at": noon - dt.timedelta(minutes=1)} for chat_id in chats
+        {"bot_id": BOT_ID, "chat_id": chat_id, "chat_type": "private", "language": "en",
+         "local_time": "11:59", "zone": "UTC", "next_at": noon - dt.timedelta(minutes=1)}
+        for chat_id in chats
     ]).execute()
     close_database()
     fake_api.latency = 0.5  # two rounds' worth of ticks and more before the round is done

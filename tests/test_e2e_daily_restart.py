@@ -12,7 +12,7 @@ from cosmobot.clock import utcnow
 from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotProcess
-from tests.factories import TOKEN, make_assets
+from tests.factories import BOT_ID, TOKEN, make_assets
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -30,8 +30,8 @@ def bot_env(tmp_path, fake_api):
     db = open_database(url)
     apply_migrations()
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = [{"chat_id": FIRST_CHAT + n, "chat_type": "private", "language": "en",
-             "local_time": "00:00", "zone": "UTC", "next_at": midnight}
+    rows = [{"bot_id": BOT_ID, "chat_id": FIRST_CHAT + n, "chat_type": "private",
+             "language": "en", "local_time": "00:00", "zone": "UTC", "next_at": midnight}
             for n in range(SUBSCRIBERS)]
     with db.atomic():
         Subscription.insert_many(rows).execute()  # all due since midnight, none had it yet

@@ -14,7 +14,7 @@ from cosmobot.schedule import jobs
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings, photos, texts
-from tests.factories import make_assets
+from tests.factories import BOT_ID, make_assets
 
 ADMIN, ALICE = 501, 1001
 
@@ -114,7 +114,7 @@ def make_subscriptions(settings, rows) -> None:
     open_database(settings.database_url)
     apply_migrations()
     for chat, active, delivered_on, next_at, set_aside in rows:
-        Subscription.create(chat_id=chat, chat_type="private", language="en",
+        Subscription.create(bot_id=BOT_ID, chat_id=chat, chat_type="private", language="en",
                             local_time=f"{next_at:%H:%M}", zone="UTC", active=active,
                             delivered_on=delivered_on, next_at=next_at, set_aside=set_aside)
     close_database()

@@ -15,15 +15,15 @@ from tests.dblocks import SqliteLocker, lock_waits, stored_file_id
 from tests.factories import make_assets
 
 KEY = "cosmic/orion.jpg"
-BOT, FINGERPRINT = 123456789, "f" * 64
+BOT, OTHER_BOT, FINGERPRINT = 123456789, 987654321, "f" * 64
 
 
-def remember(file_id: str) -> None:
-    filecache.remember(KEY, file_id, f"unique-{file_id}", BOT, FINGERPRINT)
+def remember(file_id: str, bot_id: int = BOT) -> None:
+    filecache.remember(KEY, file_id, f"unique-{file_id}", bot_id, FINGERPRINT)
 
 
-async def cached_file_id() -> str | None:
-    row = await filecache.lookup(KEY, BOT, FINGERPRINT)
+async def cached_file_id(bot_id: int = BOT) -> str | None:
+    row = await filecache.lookup(KEY, bot_id, FINGERPRINT)
     return row.file_id if row else None
 
 
@@ -59,7 +59,7 @@ def reads(db):
 async def test_forgetting_an_old_file_id_keeps_a_newer_one_in_memory(db, fresh_cache):
     remember("AgAC-old")
     remember("AgAC-new")  # cached meanwhile, by another request
-    filecache.forget(KEY, "AgAC-old", BOT)  # refused to a request still on the old one
+    filecache.forget(BOT, KEY, "AgAC-old")  # Telegram refused the old one to a request on it
     assert await cached_file_id() == "AgAC-new"
 
 
@@ -68,9 +68,9 @@ async def test_forgetting_an_old_file_id_keeps_a_newer_one_in_the_database(db, f
     remember("AgAC-old")
     await filecache.settle()
     remember("AgAC-new")
-    filecache.forget(KEY, "AgAC-old", BOT)
+    filecache.forget(BOT, KEY, "AgAC-old")
     await filecache.settle()
-    assert ImageAsset.lookup(KEY).file_id == "AgAC-new"
+    assert ImageAsset.lookup(BOT, KEY).file_id == "AgAC-new"
     filecache.reset()  # a restart: only the database is left
     assert await cached_file_id() == "AgAC-new"
 
@@ -78,10 +78,32 @@ async def test_forgetting_an_old_file_id_keeps_a_newer_one_in_the_database(db, f
 @pytest.mark.asyncio
 async def test_forgetting_the_current_file_id_drops_it_everywhere(db, fresh_cache):
     remember("AgAC-old")
-    filecache.forget(KEY, "AgAC-old", BOT)
+    filecache.forget(BOT, KEY, "AgAC-old")
     assert await cached_file_id() is None
     await filecache.settle()
-    assert ImageAsset.lookup(KEY) is None
+    assert ImageAsset.lookup(BOT, KEY) is None
+
+
+@pytest.mark.asyncio
+async def test_two_bots_keep_a_file_id_each_in_memory_and_in_the_database(db, fresh_cache):
+    remember("AgAC-mine")
+    remember("AgAC-others", OTHER_BOT)
+    filecache.forget(OTHER_BOT, KEY, "AgAC-others")  # refused to the other bot
+    assert (await cached_file_id(), await cached_file_id(OTHER_BOT)) == ("AgAC-mine", None)
+    remember("AgAC-others-new", OTHER_BOT)
+    await filecache.settle()
+    filecache.reset()  # a restart: only the database is left
+    assert (await cached_file_id(), await cached_file_id(OTHER_BOT)) == (
+        "AgAC-mine", "AgAC-others-new")
+
+
+@pytest.mark.asyncio
+async def test_one_bots_miss_does_not_hide_another_bots_row(db, fresh_cache, reads):
+    ImageAsset.store(KEY, "AgAC-others", "unique", OTHER_BOT, FINGERPRINT).execute()
+    await filecache.preload(BOT, [KEY])
+    assert await cached_file_id() is None  # remembered as a miss for this bot
+    assert await cached_file_id(OTHER_BOT) == "AgAC-others"
+    assert len(reads) == 2
 
 
 @pytest.mark.asyncio
@@ -101,10 +123,10 @@ async def test_a_miss_is_read_once_then_remembered_for_a_while(db, fresh_cache, 
 @pytest.mark.asyncio
 async def test_a_preload_reads_once_for_any_number_of_uncached_images(db, fresh_cache, reads):
     keys = [f"cosmic/star-{n}.jpg" for n in range(81)]
-    await filecache.preload(keys)
+    await filecache.preload(BOT, keys)
     for key in keys:
         assert await filecache.lookup(key, BOT, FINGERPRINT) is None
-    await filecache.preload(keys)
+    await filecache.preload(BOT, keys)
     assert len(reads) == 1
 
 
@@ -120,7 +142,7 @@ async def test_a_refused_file_id_is_not_read_back_while_its_delete_waits(
         ImageAsset.store(KEY, "AgAC-refused", "unique", BOT, FINGERPRINT).execute()
         assert await cached_file_id() == "AgAC-refused"
         with SqliteLocker(url):
-            filecache.forget(KEY, "AgAC-refused", BOT)  # the delete waits for the lock
+            filecache.forget(BOT, KEY, "AgAC-refused")  # the delete waits for the lock
             assert await cached_file_id() is None
             assert stored_file_id(url) == "AgAC-refused"
         await filecache.settle()

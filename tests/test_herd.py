@@ -147,4 +147,4 @@ async def test_the_file_id_reaches_the_database_after_the_herd(memory_db, librar
                                                                fake_api):
     messages = await herd(bot)
     await filecache.settle()
-    assert ImageAsset.lookup(KEY).file_id == messages[0].photo[-1].file_id
+    assert ImageAsset.lookup(bot.id, KEY).file_id == messages[0].photo[-1].file_id

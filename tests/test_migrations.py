@@ -20,13 +20,14 @@ MIGRATIONS = [
     "002_add_subscriptions",
     "003_add_seen_images_and_send_counts",
     "004_add_daily_round_bookkeeping",
+    "005_several_bots",
     "006_add_cross_process_tables",
 ]
 MODELS = [ImageAsset, Subscription, SeenImage, SendCount, UploadClaim, PacingSlot]
 TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts", "upload_claims",
           "pacing_slots"]
 # The tables each migration adds, in order.
-ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [],
+ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [], [],
          ["upload_claims", "pacing_slots"]]
 BOOKKEEPING = {"delivered_at", "sending_owner", "sending_day", "set_aside"}
 
@@ -38,12 +39,15 @@ def test_migrations_apply_on_an_empty_database(empty_db):
     assert set(TABLES) <= set(empty_db.get_tables())
 
 
-def test_asset_key_has_a_unique_index(empty_db):
+def indexes(db, table: str) -> dict[tuple[str, ...], bool]:
+    """The table's indexes but its primary key's (PostgreSQL lists it, SQLite does not)."""
+    return {tuple(index.columns): index.unique for index in db.get_indexes(table)
+            if not index.name.endswith("_pkey")}
+
+
+def test_each_bot_has_one_row_per_image(empty_db):
     apply_migrations()
-    indexes = [
-        index for index in empty_db.get_indexes("image_assets") if index.columns == ["asset_key"]
-    ]
-    assert len(indexes) == 1 and indexes[0].unique
+    assert indexes(empty_db, "image_assets") == {("bot_id", "asset_key"): True}
 
 
 def test_nothing_is_left_to_migrate_against_the_models(empty_db):
@@ -65,16 +69,15 @@ def test_rollback_drops_the_tables_one_migration_at_a_time(empty_db):
     assert apply_migrations() == MIGRATIONS
 
 
-def test_subscriptions_are_unique_by_chat_and_indexed_for_the_round(db):
-    indexes = {tuple(index.columns): index.unique for index in db.get_indexes("subscriptions")}
-    assert indexes[("chat_id",)] is True
-    assert indexes[("active", "next_at")] is False
+def test_subscriptions_are_unique_by_bot_and_chat_and_indexed_for_each_bots_round(db):
+    assert indexes(db, "subscriptions") == {
+        ("bot_id", "chat_id"): True, ("bot_id", "active", "next_at"): False}
 
 
 def test_subscription_defaults_are_kept_by_the_database(db):
     db.execute_sql(
-        "INSERT INTO subscriptions (chat_id, chat_type, language, local_time, zone, next_at) "
-        "VALUES (7, 'private', 'en', '09:00', 'UTC', '2026-01-01 09:00:00')"
+        "INSERT INTO subscriptions (bot_id, chat_id, chat_type, language, local_time, zone, "
+        "next_at) VALUES (1, 7, 'private', 'en', '09:00', 'UTC', '2026-01-01 09:00:00')"
     )
     row = Subscription.get(Subscription.chat_id == 7)
     assert (row.active, row.attempts) == (True, 0)
@@ -83,20 +86,19 @@ def test_subscription_defaults_are_kept_by_the_database(db):
 
 def test_a_chat_sees_an_image_once_per_round(empty_db):
     apply_migrations()
-    SeenImage.mark(7, "cosmic/a.jpg").execute()
-    SeenImage.mark(7, "cosmic/a.jpg").execute()  # a repeat is ignored, not an error
-    indexes = [index for index in empty_db.get_indexes("seen_images")
-               if index.columns == ["chat_id", "asset_key"]]
-    assert len(indexes) == 1 and indexes[0].unique
-    assert [row.asset_key for row in SeenImage.seen_by(7)] == ["cosmic/a.jpg"]
+    SeenImage.mark(1, 7, "cosmic/a.jpg").execute()
+    SeenImage.mark(1, 7, "cosmic/a.jpg").execute()  # a repeat is ignored, not an error
+    assert indexes(empty_db, "seen_images") == {("bot_id", "chat_id", "asset_key"): True}
+    assert [row.asset_key for row in SeenImage.seen_by(1, 7)] == ["cosmic/a.jpg"]
 
 
 def test_database_side_defaults_are_kept(empty_db):
     apply_migrations()
-    empty_db.execute_sql("INSERT INTO seen_images (chat_id, asset_key) VALUES (1, 'cosmic/a.jpg')")
-    empty_db.execute_sql("INSERT INTO send_counts (name) VALUES ('uploads')")
+    empty_db.execute_sql(
+        "INSERT INTO seen_images (bot_id, chat_id, asset_key) VALUES (1, 1, 'cosmic/a.jpg')")
+    empty_db.execute_sql("INSERT INTO send_counts (bot_id, name) VALUES (1, 'uploads')")
     assert SeenImage.get().seen_at is not None
-    assert SendCount.totals() == {"uploads": 0}
+    assert SendCount.totals(1) == {"uploads": 0}
 
 
 def test_migrations_do_not_import_the_application_models():
@@ -123,7 +125,7 @@ def test_rolling_back_the_bookkeeping_keeps_the_subscriptions(empty_db):
     assert not BOOKKEEPING & columns(empty_db, "subscriptions")
     assert empty_db.execute_sql("SELECT chat_id, zone FROM subscriptions").fetchall() == [
         (7, "UTC")]
-    assert apply_migrations() == MIGRATIONS[-2:]
+    assert apply_migrations() == MIGRATIONS[3:]
     assert BOOKKEEPING <= columns(empty_db, "subscriptions")
 
 
@@ -142,7 +144,7 @@ def test_subscriptions_of_an_older_schema_learn_when_their_image_went_out(empty_
             "delivered_on, sending_since) VALUES (?, 'private', 'en', ?, ?, "
             "'2026-06-02 09:30:00', ?, NULL)".replace("?", empty_db.param),
             (chat, local_time, zone, delivered_on))
-    assert apply_migrations() == MIGRATIONS[-2:]
+    assert apply_migrations() == MIGRATIONS[3:]
     migrated = {row.chat_id: row for row in Subscription.select()}
     assert {chat: row.delivered_at for chat, row in migrated.items()} == {
         1: dt.datetime(2026, 6, 1, 22, 0), 2: dt.datetime(2026, 6, 1, 13, 30),
@@ -153,26 +155,33 @@ def test_subscriptions_of_an_older_schema_learn_when_their_image_went_out(empty_
 
 
 def test_the_cross_process_tables_join_a_database_with_rows_and_leave_them(empty_db):
-    migration_router().run("004_add_daily_round_bookkeeping")
+    migration_router().run("005_several_bots")  # a database made at 005's schema
     empty_db.execute_sql(
-        "INSERT INTO subscriptions (chat_id, chat_type, language, local_time, zone, next_at, "
-        "sending_since, sending_owner) VALUES (7, 'private', 'en', '09:00', 'UTC', "
+        "INSERT INTO subscriptions (bot_id, chat_id, chat_type, language, local_time, zone, "
+        "next_at, sending_since, sending_owner) VALUES (42, 7, 'private', 'en', '09:00', 'UTC', "
         "'2026-01-01 09:00:00', '2026-01-01 09:00:05', 'old-process')")
     empty_db.execute_sql(
         "INSERT INTO image_assets (asset_key, file_id, file_unique_id, bot_id, fingerprint) "
-        "VALUES ('cosmic/a.jpg', 'AgAC', 'unique', 1, 'f')")
+        "VALUES ('cosmic/a.jpg', 'AgAC', 'unique', 42, 'f')")
+    empty_db.execute_sql("INSERT INTO send_counts (bot_id, name, value) VALUES (42, 'uploads', 3)")
     assert apply_migrations() == MIGRATIONS[-1:]
     row = Subscription.get(Subscription.chat_id == 7)
     # A mark from before leases has none: its owner is gone by now, so it has expired.
-    assert (row.sending_owner, row.sending_until) == ("old-process", None)
-    assert [r.id for r in Subscription.lease_expired(dt.datetime(2026, 1, 1, 9, 0, 6))] == [row.id]
-    assert ImageAsset.lookup("cosmic/a.jpg").file_id == "AgAC"
+    assert (row.bot_id, row.sending_owner, row.sending_until) == (42, "old-process", None)
+    assert [r.id for r in Subscription.lease_expired(42, dt.datetime(2026, 1, 1, 9, 0, 6))] == [
+        row.id]
+    assert ImageAsset.lookup(42, "cosmic/a.jpg").file_id == "AgAC"
     assert {"upload_claims", "pacing_slots"} <= set(empty_db.get_tables())
     migration_router().rollback()
     assert "sending_until" not in columns(empty_db, "subscriptions")
     assert not {"upload_claims", "pacing_slots"} & set(empty_db.get_tables())
-    assert empty_db.execute_sql("SELECT sending_owner FROM subscriptions").fetchall() == [
-        ("old-process",)]
+    assert empty_db.execute_sql(
+        "SELECT bot_id, chat_id, sending_owner FROM subscriptions").fetchall() == [
+        (42, 7, "old-process")]
+    assert empty_db.execute_sql("SELECT bot_id, file_id FROM image_assets").fetchall() == [
+        (42, "AgAC")]
+    assert SendCount.totals(42) == {"uploads": 3}
+    assert apply_migrations() == MIGRATIONS[-1:]  # and it comes back
 
 
 def test_claims_and_slots_are_keyed_by_bot_and_image_or_chat(db):

@@ -90,8 +90,8 @@ CHATS = range(10_001, 10_151)
 def subscribers(database):
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     Subscription.insert_many([
-        {"chat_id": chat, "chat_type": "private", "language": "en", "local_time": "00:00",
-         "zone": "UTC", "next_at": midnight} for chat in CHATS]).execute()
+        {"bot_id": BOT_ID, "chat_id": chat, "chat_type": "private", "language": "en",
+         "local_time": "00:00", "zone": "UTC", "next_at": midnight} for chat in CHATS]).execute()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from cosmobot.storage import prune
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import SeenImage, Subscription
 from tests.botrunner import BotThread, bot_settings
-from tests.factories import make_assets
+from tests.factories import BOT_ID, OTHER_BOT_ID, make_assets
 
 KEYS = ("cosmic/a.jpg", "cosmic/b.jpg", "cosmic/c.jpg")
 
@@ -22,26 +22,30 @@ def days_ago(days: float) -> dt.datetime:
     return clock.utcnow() - dt.timedelta(days=days)
 
 
-def seen(chat_id: int, *ages_in_days: float) -> None:
-    """Record that chat_id saw one image at each age given, in days."""
+def seen(chat_id: int, *ages_in_days: float, bot_id: int = BOT_ID) -> None:
+    """Record that bot_id sent chat_id one image at each age given, in days."""
     SeenImage.insert_many([
-        {SeenImage.chat_id: chat_id, SeenImage.asset_key: key, SeenImage.seen_at: days_ago(age)}
+        {SeenImage.bot_id: bot_id, SeenImage.chat_id: chat_id, SeenImage.asset_key: key,
+         SeenImage.seen_at: days_ago(age)}
         for key, age in zip(KEYS, ages_in_days)
     ]).execute()
 
 
-def subscription(chat_id: int, active: bool, updated_days_ago: float) -> None:
-    Subscription.create(chat_id=chat_id, chat_type="private", language="en", local_time="09:00",
-                        zone="UTC", active=active, next_at=days_ago(-1),
+def subscription(chat_id: int, active: bool, updated_days_ago: float,
+                 bot_id: int = BOT_ID) -> None:
+    Subscription.create(bot_id=bot_id, chat_id=chat_id, chat_type="private", language="en",
+                        local_time="09:00", zone="UTC", active=active, next_at=days_ago(-1),
                         updated_at=days_ago(updated_days_ago))
 
 
-def chats_with_seen_images() -> list[int]:
-    return sorted({row.chat_id for row in SeenImage.select(SeenImage.chat_id)})
+def chats_with_seen_images(bot_id: int = BOT_ID) -> list[int]:
+    rows = SeenImage.select(SeenImage.chat_id).where(SeenImage.bot_id == bot_id)
+    return sorted({row.chat_id for row in rows})
 
 
-def subscribed_chats() -> list[int]:
-    return sorted(row.chat_id for row in Subscription.select(Subscription.chat_id))
+def subscribed_chats(bot_id: int = BOT_ID) -> list[int]:
+    rows = Subscription.select(Subscription.chat_id).where(Subscription.bot_id == bot_id)
+    return sorted(row.chat_id for row in rows)
 
 
 @pytest.mark.asyncio
@@ -50,7 +54,7 @@ async def test_a_chat_idle_for_over_90_days_loses_its_seen_images(db):
     seen(2, 91, 120)  # pruned: a day past it
     seen(3, 150, 91, 10)  # kept: what counts is the latest image the chat saw
     seen(-1004, 91)  # a group, pruned like any chat
-    report = await prune.prune_stale(pause=0)
+    report = await prune.prune_stale(BOT_ID, pause=0)
     assert chats_with_seen_images() == [1, 3]
     assert (report.chats, report.seen_rows, report.subscriptions) == (2, 3, 0)
 
@@ -61,7 +65,7 @@ async def test_an_active_subscriber_keeps_its_seen_images_however_old(db):
     seen(1, 300, 200)
     subscription(2, active=False, updated_days_ago=10)  # no active subscription: pruned
     seen(2, 300)
-    await prune.prune_stale(pause=0)
+    await prune.prune_stale(BOT_ID, pause=0)
     assert chats_with_seen_images() == [1]
     assert subscribed_chats() == [1, 2]
 
@@ -71,7 +75,7 @@ async def test_an_inactive_subscription_untouched_for_over_90_days_is_deleted(db
     subscription(1, active=False, updated_days_ago=89)
     subscription(2, active=False, updated_days_ago=91)
     subscription(3, active=True, updated_days_ago=91)  # active: kept however old
-    report = await prune.prune_stale(pause=0)
+    report = await prune.prune_stale(BOT_ID, pause=0)
     assert subscribed_chats() == [1, 3]
     assert report.subscriptions == 1
 
@@ -80,7 +84,7 @@ async def test_an_inactive_subscription_untouched_for_over_90_days_is_deleted(db
 async def test_a_chat_that_stopped_its_daily_image_but_still_asks_keeps_its_round(db):
     subscription(1, active=False, updated_days_ago=200)  # /stop long ago
     seen(1, 300, 1)  # /cosmic yesterday
-    await prune.prune_stale(pause=0)
+    await prune.prune_stale(BOT_ID, pause=0)
     assert subscribed_chats() == []
     assert chats_with_seen_images() == [1]
 
@@ -90,7 +94,7 @@ async def test_time_is_read_from_cosmobots_clock(db):
     seen(1, 0)
     subscription(2, active=False, updated_days_ago=0)
     clock.set_offset(dt.timedelta(days=91))
-    await prune.prune_stale(pause=0)
+    await prune.prune_stale(BOT_ID, pause=0)
     assert chats_with_seen_images() == [] and subscribed_chats() == []
 
 
@@ -109,7 +113,7 @@ async def test_many_chats_are_pruned_in_small_batches(db, monkeypatch, log_lines
 
     monkeypatch.setattr(prune, "in_db_thread", in_db_thread)
     # Three rows a batch: a chat's two rows are often split over two batches' lists.
-    await prune.prune_stale(batch_size=3, pause=0)
+    await prune.prune_stale(BOT_ID, batch_size=3, pause=0)
     assert chats_with_seen_images() == [3, 6, 9]
     assert subscribed_chats() == []
     seen_batches = [(chats, rows) for name, chats, rows in batches if name == "_prune_seen_batch"]
@@ -125,6 +129,23 @@ async def test_many_chats_are_pruned_in_small_batches(db, monkeypatch, log_lines
 
 
 @pytest.mark.asyncio
+async def test_each_bot_prunes_its_own_rows_by_its_own_subscriptions(db):
+    subscription(1, active=True, updated_days_ago=400)  # chat 1 has this bot's daily image ...
+    seen(1, 200)
+    seen(1, 200, bot_id=OTHER_BOT_ID)  # ... not the other bot's: their round is idle
+    seen(2, 200, bot_id=OTHER_BOT_ID)
+    subscription(3, active=False, updated_days_ago=200, bot_id=OTHER_BOT_ID)
+    mine = await prune.prune_stale(BOT_ID, pause=0)
+    assert (mine.chats, mine.subscriptions) == (0, 0)
+    assert chats_with_seen_images(OTHER_BOT_ID) == [1, 2]
+    assert subscribed_chats(OTHER_BOT_ID) == [3]
+    others = await prune.prune_stale(OTHER_BOT_ID, pause=0)
+    assert (others.chats, others.subscriptions) == (2, 1)
+    assert chats_with_seen_images(OTHER_BOT_ID) == subscribed_chats(OTHER_BOT_ID) == []
+    assert chats_with_seen_images() == subscribed_chats() == [1]
+
+
+@pytest.mark.asyncio
 async def test_a_stopping_bot_ends_pruning_after_the_batch_in_progress(db):
     for chat in range(1, 7):
         seen(chat, 91)
@@ -134,7 +155,7 @@ async def test_a_stopping_bot_ends_pruning_after_the_batch_in_progress(db):
         batches_begun.append(None)
         return len(batches_begun) > 1
 
-    report = await prune.prune_stale(stopping=stopping, batch_size=2, pause=0)
+    report = await prune.prune_stale(BOT_ID, stopping=stopping, batch_size=2, pause=0)
     assert report.chats == 2  # each of those chats has a single row
     assert chats_with_seen_images() == [3, 4, 5, 6]
 
@@ -142,15 +163,19 @@ async def test_a_stopping_bot_ends_pruning_after_the_batch_in_progress(db):
 @pytest.mark.asyncio
 async def test_nothing_to_prune_logs_nothing(db, log_lines):
     seen(1, 1)
-    await prune.prune_stale(pause=0)
+    await prune.prune_stale(BOT_ID, pause=0)
     assert not [line for line in log_lines if "Pruned" in line]
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("running", "left"), [(True, []), (False, [1])])
-async def test_the_job_prunes_only_while_the_bot_runs(memory_db, running, left):
+@pytest.mark.parametrize(("running", "leading", "left"),
+                         [(True, True, []), (False, True, [1]), (True, False, [1])])
+async def test_the_job_prunes_only_while_the_bot_runs_and_leads(
+        memory_db, running, leading, left):
     seen(1, 91)
-    context = SimpleNamespace(application=SimpleNamespace(running=running))
+    bot_data = {jobs.LEADING: leading}
+    context = SimpleNamespace(application=SimpleNamespace(running=running, bot_data=bot_data),
+                              bot=SimpleNamespace(id=BOT_ID))
     await jobs.prune_database(context)
     assert chats_with_seen_images() == left
 

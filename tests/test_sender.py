@@ -17,7 +17,7 @@ from cosmobot.botapi.retry import MAX_ATTEMPTS
 from cosmobot.schedule import jobs
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset
-from tests.factories import OTHER_TOKEN, TOKEN, make_image
+from tests.factories import BOT_ID, OTHER_BOT_ID, OTHER_TOKEN, TOKEN, make_image
 from tests.fakebotapi import FakeBotApi
 
 pytestmark = pytest.mark.asyncio
@@ -42,10 +42,10 @@ def api(two_bots_api):
     return two_bots_api
 
 
-async def stored(key):
-    """The row the database holds for key, once the background writes are done."""
+async def stored(key, bot_id=BOT_ID):
+    """The row the database holds for bot_id and key, once the background writes are done."""
     await filecache.settle()
-    return ImageAsset.lookup(key)
+    return ImageAsset.lookup(bot_id, key)
 
 
 async def stored_count():
@@ -86,7 +86,34 @@ async def test_a_file_id_of_another_bot_is_not_used(db, library, bot, api):
     await sender.send_image(bot, CHAT, KEY)
     assert counts(api) == (2, 0)  # never offered the other bot's id to Telegram
     assert (await stored(KEY)).bot_id == bot.id
-    assert (await stored_count()) == 1
+
+
+async def test_two_bots_keep_a_file_id_each_and_send_by_their_own(db, library, bot, api):
+    async with Bot(OTHER_TOKEN, base_url=api.base_url) as other:
+        for sending in (other, bot, other, bot):
+            await sender.send_image(sending, CHAT, KEY)
+        assert counts(api) == (2, 2)  # one upload each, then each by its own file_id
+        await filecache.settle()
+        filecache.reset()  # a restart: only the database is left
+        await sender.send_image(other, CHAT, KEY)
+        await sender.send_image(bot, CHAT, KEY)
+    assert counts(api) == (2, 4)
+    mine, others = await stored(KEY), await stored(KEY, OTHER_BOT_ID)
+    assert (mine.bot_id, others.bot_id) == (BOT_ID, OTHER_BOT_ID)
+    by_token = {call.token: call.params["photo"] for call in api.file_id_sends()}
+    assert by_token == {TOKEN: mine.file_id, OTHER_TOKEN: others.file_id}
+    assert (await stored_count()) == 2
+
+
+async def test_two_bots_upload_a_new_image_side_by_side(db, library, bot, api):
+    api.latency = 2.0  # the first upload is still on its way when the second bot asks
+    async with Bot(OTHER_TOKEN, base_url=api.base_url) as other:
+        mine = asyncio.create_task(sender.send_image(bot, CHAT, KEY))
+        await api.await_until(api.uploads)
+        theirs = asyncio.create_task(sender.send_image(other, CHAT + 1, KEY))
+        await api.await_until(lambda: len(api.uploads()) == 2)
+        assert api.uploads()[0].status is None, "the other bot waited for this one's upload"
+        assert all(await asyncio.gather(mine, theirs))
 
 
 async def test_changed_file_content_is_uploaded_again(db, library, bot, api):

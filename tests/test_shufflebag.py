@@ -19,7 +19,8 @@ from cosmobot.storage.database import apply_migrations, close_database, open_dat
 from cosmobot.storage.models import SeenImage
 from cosmobot.storage.shufflebag import Bag
 from tests.dblocks import file_or_postgres_url, lock_waits, seen_count, write_locker
-from tests.factories import TOKEN, make_assets, make_image
+from tests.factories import BOT_ID, OTHER_TOKEN, TOKEN, make_assets, make_image
+from tests.fakebotapi import FakeBotApi
 
 pytestmark = pytest.mark.asyncio
 CHAT, OTHER_CHAT = 4242, -1004242
@@ -82,7 +83,7 @@ async def test_an_image_removed_leaves_the_round(db, eight_images, bot):
     # The round is complete without the removed image: the next send opens a new one.
     await send_many(bot, CHAT, 1)
     await writes.settle()
-    seen = await database.in_db_thread(lambda: list(SeenImage.seen_by(CHAT)))
+    seen = await database.in_db_thread(lambda: list(SeenImage.seen_by(BOT_ID, CHAT)))
     assert len(seen) == 1
 
 
@@ -91,6 +92,19 @@ async def test_two_chats_have_bags_of_their_own(db, eight_images, bot):
     for _ in range(len(NAMES)):
         mine += await send_many(bot, CHAT, 1)
         theirs += await send_many(bot, OTHER_CHAT, 1)
+    assert sorted(mine) == sorted(theirs) == eight_images.cosmic_keys
+
+
+async def test_a_chat_has_a_bag_with_each_bot(db, eight_images):
+    with FakeBotApi([TOKEN, OTHER_TOKEN]) as api:
+        async with Bot(TOKEN, base_url=api.base_url) as bot, \
+                Bot(OTHER_TOKEN, base_url=api.base_url) as other:
+            mine = await send_many(bot, CHAT, len(NAMES) - 1)
+            await writes.settle()
+            sender.configure(eight_images)  # a restart: the bags are read from the database
+            theirs = await send_many(other, CHAT, len(NAMES))
+            mine += await send_many(bot, CHAT, 1)
+    # Each bot's round through the collection is whole: what one sent never counts for the other.
     assert sorted(mine) == sorted(theirs) == eight_images.cosmic_keys
 
 
@@ -145,7 +159,7 @@ async def test_a_new_round_avoids_the_image_just_shown():
 
 async def test_an_unreadable_bag_still_gives_an_image(library, bot, log_lines):
     # No database at all: the user gets an image anyway, and the log says why it may repeat.
-    assert await shufflebag.open_bag(CHAT) == Bag(CHAT)
+    assert await shufflebag.open_bag(BOT_ID, CHAT) == Bag(CHAT)
     assert await deliver_cosmic(bot, CHAT, "en") in library.cosmic_keys
     assert any("Cannot read which images chat" in line for line in log_lines)
 
@@ -166,7 +180,7 @@ async def test_the_bag_shows_its_own_records_while_their_writes_wait(
 ):
     with write_locker(shared_db, "seen_images"):
         first = await deliver_cosmic(bot, CHAT, "en")
-        assert first in (await shufflebag.open_bag(CHAT)).seen
+        assert first in (await shufflebag.open_bag(BOT_ID, CHAT)).seen
         # Asking again and again while nothing reaches the database: still no repeat.
         shown = [first] + await send_many(bot, CHAT, len(NAMES) - 1)
         assert sorted(shown) == eight_images.cosmic_keys
@@ -180,16 +194,16 @@ async def test_a_record_written_while_the_bag_was_read_still_counts(shared_db, e
     read_done, go_on = threading.Event(), threading.Event()
     real_seen_keys = shufflebag._seen_keys
 
-    def stale_read(chat_id):
-        keys = real_seen_keys(chat_id)  # read before the write below lands
+    def stale_read(bot_id, chat_id):
+        keys = real_seen_keys(bot_id, chat_id)  # read before the write below lands
         read_done.set()
         go_on.wait(10)
         return keys
 
     monkeypatch.setattr(shufflebag, "_seen_keys", stale_read)
-    reading = asyncio.ensure_future(shufflebag.open_bag(CHAT))
+    reading = asyncio.ensure_future(shufflebag.open_bag(BOT_ID, CHAT))
     await asyncio.to_thread(read_done.wait, 10)
-    shufflebag.record(CHAT, "cosmic/image-3.jpg", new_round=False)
+    shufflebag.record(BOT_ID, CHAT, "cosmic/image-3.jpg", new_round=False)
     await writes.settle()  # landed, after the read
     go_on.set()
     assert (await reading).seen == ("cosmic/image-3.jpg",)
@@ -232,7 +246,7 @@ async def test_a_pick_passes_by_images_on_their_way():
 
 async def seen_keys(chat_id):
     await writes.settle()
-    return await database.read_in_db_thread(shufflebag._seen_keys, chat_id)
+    return await database.read_in_db_thread(shufflebag._seen_keys, BOT_ID, chat_id)
 
 
 async def test_a_new_start_forgets_records_an_ended_event_loop_left_on_their_way(
@@ -247,14 +261,14 @@ async def test_a_new_start_forgets_records_an_ended_event_loop_left_on_their_way
             # A bot whose loop ended without finishing its writes: this one never lands.
             await asyncio.to_thread(_record_in_a_loop_that_ends, CHAT, "cosmic/orion.jpg")
         sender.configure(library)  # what setup() and the bot's start do
-        assert (await shufflebag.open_bag(CHAT)).seen == ()
+        assert (await shufflebag.open_bag(BOT_ID, CHAT)).seen == ()
     finally:
         close_database()
 
 
 def _record_in_a_loop_that_ends(chat_id, key):
     async def record_soon():
-        shufflebag.record(chat_id, key, new_round=False)
+        shufflebag.record(BOT_ID, chat_id, key, new_round=False)
         await asyncio.sleep(0.2)  # its first try fails on the lock
 
     loop = asyncio.new_event_loop()

@@ -111,7 +111,7 @@ def test_postgresql_queries_have_a_bounded_wait(postgres_url, monkeypatch):
         ImageAsset.create_table()
         with PostgresLocker(postgres_url):
             with pytest.raises(peewee.OperationalError, match="statement timeout"):
-                ImageAsset.lookup("cosmic/orion.jpg")
+                ImageAsset.lookup(1, "cosmic/orion.jpg")
     finally:
         db.close()
 

@@ -136,7 +136,7 @@ async def test_the_claim_is_held_until_the_file_id_is_stored(db, library, bot, f
     # Claimed until the write, let go of in it: no moment without either.
     assert claims_seen[0] is not None and claims_seen[1] is None
     assert UploadClaim.select().count() == 0
-    assert ImageAsset.lookup(KEY) is not None
+    assert ImageAsset.lookup(BOT_ID, KEY) is not None
 
 
 async def test_a_failed_upload_lets_go_of_the_claim_at_once(db, library, bot, fake_api):

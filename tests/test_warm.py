@@ -12,10 +12,10 @@ import pytest
 
 from cosmobot.cli import ExitStatus, main
 from cosmobot.schedule import jobs
-from cosmobot.storage.database import close_database, open_database
-from cosmobot.storage.models import ImageAsset
+from cosmobot.storage.database import close_database, migration_router, open_database
+from cosmobot.storage.models import ImageAsset, SendCount
 from tests.botrunner import REPO_ROOT, BotThread, bot_settings, photos, texts
-from tests.factories import TOKEN, make_assets, make_image
+from tests.factories import BOT_ID, TOKEN, make_assets, make_image
 
 ALICE = 1001
 CACHE_CHAT = -1001112223334
@@ -94,6 +94,19 @@ def test_warm_in_process_skips_what_is_cached(cli_env, fake_api, assets, capsys)
     out = capsys.readouterr().out
     assert "1 uploaded, 3 already cached, 0 failed" in out
     assert len(fake_api.uploads()) == 4
+
+
+def test_warm_run_first_on_a_database_of_before_adopts_its_rows(cli_env, fake_api):
+    open_database(cli_env["COSMOBOT_DATABASE_URL"])
+    migration_router().run("004_add_daily_round_bookkeeping")
+    SendCount.insert(name="uploads", value=5).execute()  # no image cached: whose is it?
+    close_database()
+    assert main(["warm"]) == ExitStatus.OK
+    open_database(cli_env["COSMOBOT_DATABASE_URL"])
+    try:
+        assert SendCount.totals(BOT_ID) == {"uploads": 5 + len(NAMES)}
+    finally:
+        close_database()
 
 
 def test_a_failed_upload_is_counted_and_exits_1(env, fake_api, tmp_path):

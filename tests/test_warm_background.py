@@ -9,8 +9,8 @@ import pytest_asyncio
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from cosmobot.bot import app
 from cosmobot.bot.app import build_application
+from cosmobot.bot.lifecycle import Life
 from cosmobot.botapi.ratelimit import BULK, LaneRateLimiter
 from cosmobot.schedule import jobs
 from cosmobot.schedule.warm import BackgroundWarmer
@@ -94,7 +94,7 @@ def test_a_run_ended_by_a_revoked_token_stops_the_warm_up_before_closing(
     try:
         loop.run_until_complete(application.initialize())
         loop.run_until_complete(application.start())
-        app._finish_shutdown(application, loop)  # what run_application does on InvalidToken
+        loop.run_until_complete(Life(application).stop())  # what ends every run
     finally:
         loop.close()
     assert could_reach_telegram[0] is True

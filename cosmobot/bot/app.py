@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-from collections.abc import Sequence
-
-from telegram import Bot, BotCommand, Update
-from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -21,26 +15,20 @@ from telegram.ext import (
 from cosmobot import sender
 from cosmobot.bot import daily_handlers, handlers
 from cosmobot.bot.chatlanes import ChatLaneProcessor
+from cosmobot.bot.lifecycle import POLLING
 from cosmobot.botapi.polling import PollingRequest
 from cosmobot.botapi.ratelimit import build_rate_limiter
 from cosmobot.config import Settings
 from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.schedule import jobs
-from cosmobot.schedule.warm import BackgroundWarmer
-from cosmobot.storage import sendcounts, writes
+from cosmobot.storage import adoption, sendcounts, writes
 from cosmobot.storage.database import close_database
-from cosmobot.texts import ENGLISH, LANGUAGES, text
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
-COMMANDS = ("cosmic", "daily", "status", "stop", "start", "help")
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 READ_TIMEOUT_SECONDS = 30
-BOOTSTRAP_RETRIES = 3
 MEDIA_WRITE_TIMEOUT_SECONDS = 60
 # How long a stopping bot waits for writes still on their way (file_ids, "seen" records).
 SHUTDOWN_WRITES_SECONDS = 10
-POLLING = "polling_request"
 
 
 def build_application(settings: Settings) -> Application:
@@ -87,49 +75,16 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
-def run_application(
-    application: Application,
-    stop_signals: Sequence[int] | None = STOP_SIGNALS,
-    loop: asyncio.AbstractEventLoop | None = None,
-) -> None:
-    """Long-poll Telegram until a stop signal or stop_running(); blocks until then.
-
-    The event loop (a new one unless given) is closed on return.
-    """
-    loop = loop or asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        application.run_polling(
-            allowed_updates=ALLOWED_UPDATES,
-            stop_signals=stop_signals,
-            close_loop=False,
-            # A network blip while the machine boots should not end the bot.
-            bootstrap_retries=BOOTSTRAP_RETRIES,
-        )
-    except InvalidToken:
-        # When polling died of a revoked token, PTB may re-raise while stopping the updater and
-        # skip the rest of its shutdown; finish it, so nothing is left running.
-        _finish_shutdown(application, loop)
-        raise
-    finally:
-        loop.close()
-    if application.bot_data[POLLING].token_rejected:
-        # Or polling stopped quietly, and only the poll itself saw the token refused.
-        raise InvalidToken("Telegram rejected the bot token while polling")
-
-
-def _finish_shutdown(application: Application, loop: asyncio.AbstractEventLoop) -> None:
-    if application.running:
-        loop.run_until_complete(application.stop())
-        loop.run_until_complete(post_stop(application))
-    loop.run_until_complete(application.shutdown())
-    if application.post_shutdown:
-        loop.run_until_complete(application.post_shutdown(application))
-
-
 async def post_init(application: Application) -> None:
-    """Scan the images; schedule the menu, folder watch, daily round, warm-up and pruning."""
+    """Adopt unclaimed rows, scan the images; schedule what every process does: the folder
+    watch, saving counts.
+
+    What only the leader does (polling, the menu, the daily round, the warm-up, pruning)
+    starts when this process takes the lead (`duties.take_duties`).
+    """
     settings: Settings = application.bot_data["settings"]
+    # Before the first round: rows of a database that held one bot before, unsure whose.
+    await adoption.adopt_at_start(application.bot.id)
     library = AssetLibrary(settings.assets_dir)
     library.scan()
     sender.configure(library)
@@ -137,51 +92,19 @@ async def post_init(application: Application) -> None:
     application.job_queue.run_repeating(
         jobs.save_send_counts, interval=sendcounts.FLUSH_INTERVAL_SECONDS, name=jobs.COUNTS_JOB
     )
-    if settings.cache_chat_id is not None:
-        # In the background: start-up waits for no upload.
-        application.bot_data[jobs.WARMER] = BackgroundWarmer(settings.cache_chat_id)
-        application.job_queue.run_once(jobs.warm_cache, when=0, name=jobs.WARM_JOB)
-    # In the background: the menu is cosmetic, and Telegram failing to take it must not keep
-    # the bot from answering.
-    application.job_queue.run_once(
-        jobs.publish_command_menu, when=0, data=publish_commands, name=jobs.MENU_JOB
-    )
     application.job_queue.run_repeating(
         jobs.rescan_assets,
         interval=jobs.RESCAN_INTERVAL_SECONDS,
         first=jobs.RESCAN_INTERVAL_SECONDS,
         name=jobs.RESCAN_JOB,
     )
-    # Soon after start: a round cut short by a restart goes on, and chats due meanwhile get
-    # today's image.
-    application.job_queue.run_repeating(
-        jobs.daily_round,
-        interval=jobs.DAILY_INTERVAL_SECONDS,
-        first=jobs.DAILY_FIRST_SECONDS,
-        name=jobs.DAILY_JOB,
-        job_kwargs=jobs.DAILY_JOB_KWARGS,
-    )
-    application.job_queue.run_repeating(
-        jobs.prune_database,
-        interval=jobs.PRUNE_INTERVAL_SECONDS,
-        first=jobs.PRUNE_FIRST_SECONDS,
-        name=jobs.PRUNE_JOB,
-    )
-
-
-async def publish_commands(bot: Bot) -> None:
-    """Publish the command menu in every language."""
-    for language in LANGUAGES:
-        commands = [BotCommand(name, text(language, f"command_{name}")) for name in COMMANDS]
-        # The English menu is the default for every language without a menu of its own.
-        code = None if language == ENGLISH else language
-        await bot.set_my_commands(commands, language_code=code)
 
 
 async def post_stop(application: Application) -> None:
     """Stop the warm-up while the bot's connections to Telegram are still open."""
-    # PTB runs this after the updates and jobs are done and before it closes the bot's HTTP
-    # connections (Application.shutdown): the upload on its way can still finish.
+    # Giving up the leader's duties stopped it already; this runs after the updates and jobs
+    # are done and before the bot's HTTP connections close (Application.shutdown), so the
+    # upload on its way can still finish whatever path the stop took.
     if jobs.WARMER in application.bot_data:
         await application.bot_data[jobs.WARMER].stop()
 

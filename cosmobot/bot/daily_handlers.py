@@ -40,7 +40,7 @@ async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message.migrate_to_chat_id:  # the supergroup's twin message (migrate_from) adds nothing
         old, new = message.chat_id, message.migrate_to_chat_id
-        if await in_db_thread(subscriptions.move_chat, old, new):
+        if await in_db_thread(subscriptions.move_chat, context.bot.id, old, new):
             logger.info("Group {} became supergroup {}; its subscription moved", old, new)
 
 
@@ -48,7 +48,8 @@ def _chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> subscriptions.C
     settings: Settings = context.bot_data["settings"]
     chat = update.effective_chat
     return subscriptions.ChatContext(
-        chat_id=chat.id, chat_type=chat.type, language=language_of(update.effective_user),
+        bot_id=context.bot.id, chat_id=chat.id, chat_type=chat.type,
+        language=language_of(update.effective_user),
         default_zone=parse_zone(settings.timezone), now=utcnow(),
         may_manage=_manager_check(context.bot, update),
     )

@@ -135,10 +135,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error, then tell the user in plain words."""
     error = context.error
     if isinstance(error, Conflict):
-        logger.error(
-            "Another process is already polling Telegram with this bot token "
-            "(409 Conflict); stop it, or this instance will not receive updates"
-        )
+        # The polling request logs another poller once, when it appears; not on every retry.
+        logger.debug("A poll for updates was refused: {}", error)
         return
     if _is_failed_poll(update, context):
         # The polling request logs an outage once, when it starts; not on every retry.

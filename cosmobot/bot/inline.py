@@ -84,7 +84,7 @@ def _daily_pick(user_id: int) -> list[str]:
 
 async def _cached(bot: Bot, keys: list[str]) -> list[tuple[str, str]]:
     """The keys bot has a valid file_id for, each with it, in the order given."""
-    await filecache.preload(keys)  # one query instead of one per image
+    await filecache.preload(bot.id, keys)  # one query instead of one per image
     found = []
     for key in keys:
         file_id = await sender.cached_file_id(bot, key)

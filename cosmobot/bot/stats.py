@@ -22,7 +22,7 @@ SectionBuilder = Callable[[Bot, str], Awaitable[Section]]
 async def images_section(bot: Bot, language: str) -> Section:
     """How many images are installed, and how many the bot can send by file_id."""
     keys = sender.library().cosmic_keys
-    await filecache.preload(keys)  # one query; each check below is then answered in memory
+    await filecache.preload(bot.id, keys)  # one query; each check below is answered in memory
     cached = sum([await sender.is_cached(bot, key) for key in keys])
     return text(language, "stats_images"), [
         text(language, "stats_installed", count=len(keys)),
@@ -32,7 +32,7 @@ async def images_section(bot: Bot, language: str) -> Section:
 
 async def sends_section(bot: Bot, language: str) -> Section:
     """Photos sent by file_id and uploaded, since start and over the bot's life."""
-    since_start, totals = sendcounts.since_start(), await sendcounts.totals()
+    since_start, totals = sendcounts.since_start(bot.id), await sendcounts.totals(bot.id)
     lines = [
         text(language, f"stats_{name}", since_start=since_start[name], total=totals[name])
         for name in sendcounts.NAMES
@@ -42,7 +42,7 @@ async def sends_section(bot: Bot, language: str) -> Section:
 
 async def subscriptions_section(bot: Bot, language: str) -> Section:
     """Subscribers, today's daily images, and when the next round runs."""
-    figures = await read_in_db_thread(daily.day_figures, utcnow())
+    figures = await read_in_db_thread(daily.day_figures, bot.id, utcnow())
     when = figures.next_round_at
     next_round = when.astimezone(dt.timezone.utc).strftime("%H:%M:%S UTC") if when else "—"
     return text(language, "stats_daily"), [

@@ -47,10 +47,10 @@ class PhotoSend:
             if not _has_marker(error, STALE_FILE_ID_ERRORS):
                 raise
             logger.warning("Telegram rejected the cached file_id for {}: {}", self.key, error)
-            filecache.forget(self.key, row.file_id, row.bot_id)
+            filecache.forget(self.bot.id, self.key, row.file_id)
             return None
         logger.info("Cache hit: {} sent to {} by file_id", self.key, self.chat_id)
-        sendcounts.count(sendcounts.FILE_ID_SENDS)
+        sendcounts.count(self.bot.id, sendcounts.FILE_ID_SENDS)
         return message
 
     async def upload(self, path: Path) -> Message | None:
@@ -72,7 +72,7 @@ class PhotoSend:
                 raise
             self.library.discard(self.key, f"Telegram refused it as a photo ({error})")
             return None
-        sendcounts.count(sendcounts.UPLOADS)
+        sendcounts.count(self.bot.id, sendcounts.UPLOADS)
         largest = message.photo[-1]
         filecache.remember(
             self.key, largest.file_id, largest.file_unique_id, self.bot.id, self.fingerprint

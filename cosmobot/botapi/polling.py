@@ -1,4 +1,5 @@
-"""Watching the long poll: one log line per outage, and the end of polling on a revoked token."""
+"""Watching the long poll: one log line per outage or conflict, and the end of polling on a
+revoked token."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ TOKEN_REJECTED = (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
 class PollingRequest(HTTPXRequest):
     """The connection getUpdates uses, noting how each poll went.
 
-    PTB retries failed polls forever and hands each failure to the error handlers; this sees
-    every poll, so it can tell an outage's start and end, and a rejected token, as they happen.
+    PTB retries failed polls forever, with growing pauses, and hands each failure to the error
+    handlers; this sees every poll, so it can tell an outage's start and end, another poller's
+    409s, and a rejected token, as they happen.
     """
 
     def __init__(self, on_token_rejected: Callable[[], None] | None = None, **kwargs: Any) -> None:
@@ -26,6 +28,7 @@ class PollingRequest(HTTPXRequest):
         self.on_token_rejected = on_token_rejected
         self.token_rejected = False
         self.failed_polls = 0
+        self.refused_polls = 0
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         """Make the request, noting a failure, a recovery or a rejected token."""
@@ -36,6 +39,8 @@ class PollingRequest(HTTPXRequest):
             raise
         if code in TOKEN_REJECTED:
             self._rejected()
+        elif code == HTTPStatus.CONFLICT:
+            self._refused()
         elif code >= HTTPStatus.INTERNAL_SERVER_ERROR:
             self._failed(f"HTTP {code}")
         elif code == HTTPStatus.OK:
@@ -47,10 +52,25 @@ class PollingRequest(HTTPXRequest):
         if self.failed_polls == 1:
             logger.warning("Lost the connection to Telegram while polling ({}); retrying", reason)
 
+    def _refused(self) -> None:
+        # The processes of one bot on one database poll one at a time (the leader lock), so
+        # this is a poller the database does not know of: another copy elsewhere, any program.
+        self.refused_polls += 1
+        if self.refused_polls == 1:
+            logger.warning(
+                "Another process is already polling Telegram with this bot token (409 Conflict), "
+                "one that does not share this database; Telegram gives each update to one "
+                "poller only. This process keeps trying: stop the other one"
+            )
+
     def _succeeded(self) -> None:
         if self.failed_polls:
             logger.info("Polling Telegram works again after {} failed polls", self.failed_polls)
-        self.failed_polls = 0
+        if self.refused_polls:
+            logger.info("Polling Telegram works again: the other poller is gone after {} "
+                        "refused polls", self.refused_polls)
+        self.failed_polls = self.refused_polls = 0
+        self.refused_polls = 0
 
     def _rejected(self) -> None:
         # PTB ends polling on a rejected token but keeps the process idling: stop it instead.

@@ -20,14 +20,16 @@ chats, lets the sends in flight finish and records them, so a SIGTERM loses and 
 nothing; the next start goes on with the rest of the round.
 
 The one ambiguous case is a process killed outright (SIGKILL, power loss) while a send is in
-flight: whether Telegram got it is unknown. A mark carries a lease (`sending_until`, as long as
-the longest send can take): once it has expired, a mark that no send of this live process
-accounts for is taken as delivered (at most once), by whichever process runs the round; until
-then it is left alone, for its process may still be sending. The send had left, and usually
-arrived; a second picture in a group is a visible fault, a missed one a small loss; and a bot
-that crashes in a loop must not send the same chats a picture on every restart.
-`retry.with_retries` makes the same choice for a read timeout. The log names each such chat.
-The next image is that day's next one, even if its time passed while the bot was down.
+flight: whether Telegram got it is unknown. A mark carries a lease (`sending_until`), which
+its process renews while its round runs, however long a send takes: once it has expired, a
+mark that no send of this live process accounts for is taken as delivered (at most once), by
+whichever process runs the round (the leader: a new one settles a dead leader's marks in its
+first rounds after their lease ran out); until then it is left alone, for its process may
+still be sending. The send had left, and usually arrived; a second picture in a group is a
+visible fault, a missed one a small loss; and a bot that crashes in a loop must not send the
+same chats a picture on every restart. `retry.with_retries` makes the same choice for a read
+timeout. The log names each such chat. The next image is that day's next one, even if its
+time passed while the bot was down.
 
 While the database cannot be reached the round pauses: it takes no new chat, the sends on
 their way finish and keep their outcomes in memory (see `outcomes`), and the next round after
@@ -64,8 +66,8 @@ from cosmobot.storage.outage import is_unreachable
 MAX_IN_FLIGHT = 30
 MAX_ATTEMPTS = daybook.MAX_ATTEMPTS
 
-# Failed tries by UTC date, since start: only today's is kept.
-_failures: dict[dt.date, int] = {}
+# Each bot's failed tries on one UTC date, since start: only the latest date is kept.
+_failures: dict[int, tuple[dt.date, int]] = {}
 # When the repeating job runs the next round (set by the job).
 next_round_at: dt.datetime | None = None
 # The subscriptions whose image this process is sending right now.
@@ -91,20 +93,23 @@ class RoundReport:
 
 async def deliver_due(bot: Bot, now: dt.datetime,
                       stopping: Callable[[], bool] = lambda: False) -> RoundReport:
-    """Send today's image to every subscriber due at now (naive UTC); stop early if stopping()."""
+    """Send today's image to bot's subscribers due at now (naive UTC); stop early if stopping()."""
     report = RoundReport()
     clock = _round_clock(now)
     await outcomes.record_kept()  # before anything else: they may free chats for this round
-    await in_db_thread(daybook.settle_interrupted, _sending | outcomes.unrecorded(), clock())
+    await in_db_thread(daybook.settle_interrupted, bot.id, _sending | outcomes.unrecorded(),
+                       clock())
     slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     sends: set[asyncio.Task] = set()
+    renewing = asyncio.create_task(_renew_leases(bot.id, clock))
 
     def finished(task: asyncio.Task) -> None:
         sends.discard(task)
         slots.release()
 
     try:
-        while not stopping() and (batch := await read_in_db_thread(daybook.due_batch, clock())):
+        while not stopping() and (
+                batch := await read_in_db_thread(daybook.due_batch, bot.id, clock())):
             for row in batch:
                 await slots.acquire()
                 task = None if stopping() else await _start(bot, row, clock, report)
@@ -116,8 +121,20 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     finally:
         # However the round ends, the sends in flight finish and are recorded.
         await asyncio.gather(*sends, return_exceptions=True)
-    report.still_due = await read_in_db_thread(daybook.count_due, clock())
+        renewing.cancel()
+    report.still_due = await read_in_db_thread(daybook.count_due, bot.id, clock())
     return report
+
+
+async def _renew_leases(bot_id: int, clock: Callable[[], dt.datetime]) -> None:
+    """Keep this process's marks leased while the round runs: it is alive, they are its."""
+    while True:
+        await asyncio.sleep(daybook.LEASE_RENEW_SECONDS)
+        try:
+            await in_db_thread(daybook.renew_leases, bot_id, clock())
+        except peewee.PeeweeException as error:
+            # Away or slow: the lease runs on a while yet, and the next renewal tries again.
+            logger.debug("Could not renew the daily round's leases: {}", error)
 
 
 def _round_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
@@ -189,7 +206,8 @@ async def _deliver(bot: Bot, row: Subscription) -> bool:
         new_chat_id = migrated.new_chat_id
     logger.info("Group {} is now supergroup {}; its subscription moves", row.chat_id, new_chat_id)
     # The migration update may have moved the row already; either way, it is read again.
-    if not await in_db_thread(daybook.follow_migration, row.id, row.chat_id, new_chat_id):
+    if not await in_db_thread(daybook.follow_migration, row.bot_id, row.id, row.chat_id,
+                              new_chat_id):
         logger.info("Supergroup {} has a daily image of its own; the group's is dropped",
                     new_chat_id)
         return False
@@ -200,9 +218,9 @@ async def _deliver(bot: Bot, row: Subscription) -> bool:
 async def _failed(row: Subscription, day: dt.date, tally: Tally, error: Exception) -> None:
     tally.report.failed += 1
     outcome = tally.outcome(row, day, Result.FAILED)
-    count = _failures.get(outcome.at.date(), 0) + 1
-    _failures.clear()
-    _failures[outcome.at.date()] = count
+    today = outcome.at.date()
+    date, count = _failures.get(row.bot_id, (today, 0))
+    _failures[row.bot_id] = (today, count + 1 if date == today else 1)
     attempts = await outcomes.record(outcome)
     if attempts is not None and attempts >= MAX_ATTEMPTS:
         logger.opt(exception=error).error(
@@ -213,8 +231,10 @@ async def _failed(row: Subscription, day: dt.date, tally: Tally, error: Exceptio
 
 
 async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> RoundReport | None:
-    """Run a round now unless one is running; None if one was, or the database is away."""
-    if _round_lock.locked():
+    """Run a round now unless one is running or stopping() already; None if none ran (or the
+    database is away)."""
+    # A process that no longer leads must not even settle marks: they may be the leader's.
+    if _round_lock.locked() or stopping():
         return None
     async with _round_lock:
         try:
@@ -231,6 +251,15 @@ async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> R
 
 
 _round_lock = asyncio.Lock()
+# How often wait_for_round looks whether the round has ended.
+ROUND_END_POLL_SECONDS = 0.05
+
+
+async def wait_for_round() -> None:
+    """Return once no round is running (tell it to stop first, or this waits for its end)."""
+    # Polled, not awaited: a lock awaited in one event loop cannot be awaited in another.
+    while _round_lock.locked():
+        await asyncio.sleep(ROUND_END_POLL_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -246,11 +275,12 @@ class DayFigures:
     next_round_at: dt.datetime | None
 
 
-def day_figures(now: dt.datetime) -> DayFigures:
-    """Return today's figures (on the database thread); a few grouped queries, whatever the size."""
-    counts = daybook.subscriber_counts()
+def day_figures(bot_id: int, now: dt.datetime) -> DayFigures:
+    """Return bot_id's figures today (on the database thread); a few grouped queries."""
+    counts = daybook.subscriber_counts(bot_id)
+    date, failed = _failures.get(bot_id, (None, 0))
     return DayFigures(
         active=counts.active, inactive=counts.inactive, set_aside=counts.set_aside,
-        done=daybook.count_done(now), due=daybook.count_due(now),
-        failed=_failures.get(now.date(), 0), next_round_at=next_round_at,
+        done=daybook.count_done(bot_id, now), due=daybook.count_due(bot_id, now),
+        failed=failed if date == now.date() else 0, next_round_at=next_round_at,
     )

@@ -1,7 +1,8 @@
 """The daily round's rows: the day a chat is due for, the mark of a send, and what became of it.
 
-Everything here but `served_day` is a synchronous peewee call meant for
-`database.in_db_thread`. The rules these keep are in `cosmobot.schedule.daily`'s note.
+Each bot's round reads and settles its own subscriptions only. Everything here but
+`served_day` is a synchronous peewee call meant for `database.in_db_thread`. The rules these
+keep are in `cosmobot.schedule.daily`'s note.
 """
 
 from __future__ import annotations
@@ -28,16 +29,15 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY = dt.timedelta(minutes=2)
 # How long after local midnight a chat reached late still gets the day before's image.
 LATE_GRACE = dt.timedelta(hours=3)
-# How long a send's mark holds: longer than one daily send can take, so that a live process's
-# mark is never taken for a dead one's. A request takes at most 95 s (5 s to connect, 60 s to
-# write a photo, 30 s to read the answer: the bot's timeouts), and a send makes up to 4
-# (retry.MAX_ATTEMPTS) with waits of up to 60 s between them (a 429's retry_after): 8 minutes
-# by file_id. An image with no file_id yet takes up to 3 rounds (sender.NEW_IMAGE_ROUNDS) of
-# waiting for another process's upload, uploading and sending by file_id: well under an hour
-# in all (tests/test_daily.py checks the sum). Settling a dead process's marks late costs
-# nothing, they count as delivered anyway; settling a live one's early would count a send
-# that may yet fail.
-SEND_LEASE = dt.timedelta(hours=1)
+# How long a send's mark holds unless its owner renews it (every LEASE_RENEW_SECONDS while
+# its round runs, so a send slower than this, a 429's wait or an upload, keeps its mark). A
+# new leader settles a dead leader's marks once they expire: short enough for its first
+# rounds after a takeover, long enough that three renewals in a row must fail (a database
+# slow for that long has made the leader step down, see storage.leadership) before a live
+# process's mark is taken for a dead one's. Settling a live one's early would count a send that
+# may yet fail; it never sends twice.
+SEND_LEASE = dt.timedelta(seconds=20)
+LEASE_RENEW_SECONDS = 5.0
 
 ONE_DAY = dt.timedelta(days=1)
 MIDNIGHT = dt.time(0, 0)
@@ -61,14 +61,14 @@ def served_day(row: Subscription, at: dt.datetime) -> dt.date | None:
     return day if row.delivered_on is None or day > row.delivered_on else None
 
 
-def due_batch(now: dt.datetime) -> list[Subscription]:
-    """Return the next batch of due subscriptions."""
-    return list(Subscription.due(now, BATCH_SIZE))
+def due_batch(bot_id: int, now: dt.datetime) -> list[Subscription]:
+    """Return the next batch of bot_id's due subscriptions."""
+    return list(Subscription.due(bot_id, now, BATCH_SIZE))
 
 
-def count_due(now: dt.datetime) -> int:
-    """Return how many subscriptions the round would serve at now."""
-    return Subscription.select().where(Subscription.is_due(now)).count()
+def count_due(bot_id: int, now: dt.datetime) -> int:
+    """Return how many subscriptions bot_id's round would serve at now."""
+    return Subscription.select().where(Subscription.is_due(bot_id, now)).count()
 
 
 @dataclass(frozen=True)
@@ -78,21 +78,23 @@ class SubscriberCounts:
     set_aside: int
 
 
-def subscriber_counts() -> SubscriberCounts:
-    """Return how many subscriptions are active, inactive, and active but set aside."""
+def subscriber_counts(bot_id: int) -> SubscriberCounts:
+    """Return how many of bot_id's subscriptions are active, inactive, and active but set aside."""
+    mine = Subscription.bot_id == bot_id
     by_state = dict(Subscription.select(Subscription.active, fn.COUNT(Subscription.id))
-                    .group_by(Subscription.active).tuples())
+                    .where(mine).group_by(Subscription.active).tuples())
     set_aside = Subscription.select().where(
-        Subscription.active & Subscription.set_aside.is_null(False)).count()
+        mine & Subscription.active & Subscription.set_aside.is_null(False)).count()
     return SubscriberCounts(by_state.get(True, 0), by_state.get(False, 0), set_aside)
 
 
-def count_done(now: dt.datetime) -> int:
-    """Return how many active chats had their image on their own local day at now."""
+def count_done(bot_id: int, now: dt.datetime) -> int:
+    """Return how many of bot_id's active chats had their image on their own local day at now."""
     # Chats in one zone share a local date: group by zone, not by chat.
     recent = (Subscription.select(Subscription.zone, Subscription.delivered_on,
                                   fn.COUNT(Subscription.id))
-              .where(Subscription.active & (Subscription.delivered_on >= now.date() - ONE_DAY))
+              .where((Subscription.bot_id == bot_id) & Subscription.active
+                     & (Subscription.delivered_on >= now.date() - ONE_DAY))
               .group_by(Subscription.zone, Subscription.delivered_on).tuples())
     done = 0
     for zone, day, count in recent:
@@ -165,23 +167,31 @@ def deactivate(subscription_id: int) -> None:
         Subscription.id == subscription_id).execute()
 
 
-def follow_migration(subscription_id: int, old_chat_id: int, new_chat_id: int) -> bool:
-    """Move the row to the supergroup its group became, if the migration update has not yet.
+def follow_migration(bot_id: int, subscription_id: int, old_chat_id: int,
+                     new_chat_id: int) -> bool:
+    """Move bot_id's row to the supergroup its group became, if the migration update has not.
 
     False when there is nothing to send there: the supergroup had a subscription of its own,
     which gets its own image.
     """
-    move_chat(old_chat_id, new_chat_id)
+    move_chat(bot_id, old_chat_id, new_chat_id)
     row = Subscription.get_or_none(Subscription.id == subscription_id)
     return row is not None and row.chat_id == new_chat_id
 
 
-def settle_interrupted(accounted: Collection[int], now: dt.datetime) -> None:
-    """Take expired marks no send of this process accounts for as delivered (see daily's note).
+def renew_leases(bot_id: int, now: dt.datetime, owner: str = OWNER) -> int:
+    """Move the lease of owner's marks of bot_id on to SEND_LEASE from now; return how many."""
+    return Subscription.update(sending_until=now + SEND_LEASE).where(
+        (Subscription.bot_id == bot_id) & (Subscription.sending_owner == owner)
+        & Subscription.sending_since.is_null(False)).execute()
+
+
+def settle_interrupted(bot_id: int, accounted: Collection[int], now: dt.datetime) -> None:
+    """Take bot_id's expired marks no send of this process accounts for as delivered (see daily).
 
     A mark whose lease runs on is left alone, whoever made it: its process may be sending.
     """
-    for row in Subscription.lease_expired(now):
+    for row in Subscription.lease_expired(bot_id, now):
         if row.id in accounted:
             continue
         logger.warning("The daily image to chat {} was on its way when the bot was killed "

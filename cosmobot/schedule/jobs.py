@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from loguru import logger
 from telegram.error import RetryAfter, TelegramError
@@ -18,8 +19,10 @@ RESCAN_JOB = "rescan-assets"
 MENU_JOB = "publish-command-menu"
 WARM_JOB = "warm-cache"
 COUNTS_JOB = "save-send-counts"
-# bot_data key of the BackgroundWarmer, there when a cache chat is set.
+# bot_data key of the BackgroundWarmer, there while this process leads and a cache chat is set.
 WARMER = "warmer"
+# bot_data key: True while this process has the leader's duties (see bot.duties).
+LEADING = "leading"
 # How long to wait before publishing the menu again after Telegram failed to take it.
 MENU_RETRY_SECONDS = 60.0
 DAILY_JOB = "daily-round"
@@ -37,20 +40,25 @@ PRUNE_FIRST_SECONDS = 300.0
 PRUNE_INTERVAL_SECONDS = 6 * 3600.0
 
 
+def leading(application: Any) -> bool:
+    """Whether the application runs and this process has the leader's duties."""
+    return application.running and application.bot_data.get(LEADING, False)
+
+
 async def daily_round(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the daily image to the subscribers whose time has come."""
     application = context.application
     daily.next_round_at = context.job.next_t
-    # A stopping Application is no longer running: the round then takes no new chats, and
-    # PTB's stop waits for this job until the sends in flight are recorded.
-    await daily.run_round(context.bot, stopping=lambda: not application.running)
+    # A stopping Application, or a process that no longer leads, takes no new chats; the
+    # sends in flight are recorded before the duties are given back (or PTB's stop ends).
+    await daily.run_round(context.bot, stopping=lambda: not leading(application))
 
 
 async def prune_database(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete the rows no chat can use any more, in small batches."""
     application = context.application
-    # PTB's stop waits for this job: a stopping bot ends it after the batch in progress.
-    await prune.prune_stale(stopping=lambda: not application.running)
+    # A stopping bot, or one that no longer leads, ends it after the batch in progress.
+    await prune.prune_stale(context.bot.id, stopping=lambda: not leading(application))
 
 
 async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,7 +72,9 @@ async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def warm_cache(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Upload the images not cached yet to the cache chat, in the background."""
-    context.bot_data[WARMER].start(context.bot)
+    warmer = context.bot_data.get(WARMER)
+    if warmer is not None:  # gone if this process stopped leading since it was scheduled
+        warmer.start(context.bot)
 
 
 async def save_send_counts(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -53,11 +53,11 @@ def next_image_at(at: dt.time, zone: str, now: dt.datetime,
 # ---- rows (run these on the database thread) -------------------------------------------------
 
 
-def subscribe(chat_id: int, chat_type: str, language: str, at: dt.time, zone: str,
+def subscribe(bot_id: int, chat_id: int, chat_type: str, language: str, at: dt.time, zone: str,
               now: dt.datetime) -> Subscription:
-    """Subscribe the chat, or change its time and zone; return its row."""
+    """Subscribe the chat to bot_id's image, or change its time and zone; return its row."""
     with database.atomic():
-        old = Subscription.of_chat(chat_id)
+        old = Subscription.of_chat(bot_id, chat_id)
         delivered_on = last_day_served(old, zone) if old else None
         values = {
             Subscription.chat_type: chat_type, Subscription.language: language,
@@ -67,9 +67,10 @@ def subscribe(chat_id: int, chat_type: str, language: str, at: dt.time, zone: st
             Subscription.next_at: next_image_at(at, zone, now, delivered_on),
             Subscription.updated_at: utcnow(),
         }
-        Subscription.insert({Subscription.chat_id: chat_id, **values}).on_conflict(
-            conflict_target=[Subscription.chat_id], update=values).execute()
-        return Subscription.of_chat(chat_id)
+        row = {Subscription.bot_id: bot_id, Subscription.chat_id: chat_id, **values}
+        Subscription.insert(row).on_conflict(
+            conflict_target=[Subscription.bot_id, Subscription.chat_id], update=values).execute()
+        return Subscription.of_chat(bot_id, chat_id)
 
 
 def last_day_served(row: Subscription, zone: str) -> dt.date | None:
@@ -81,34 +82,37 @@ def last_day_served(row: Subscription, zone: str) -> dt.date | None:
     return localtime.local_date(row.delivered_at, zone)
 
 
-def unsubscribe(chat_id: int) -> bool:
-    """Stop the chat's daily image; False if it had none."""
+def unsubscribe(bot_id: int, chat_id: int) -> bool:
+    """Stop the chat's daily image from bot_id; False if it had none."""
     query = Subscription.update(active=False, updated_at=utcnow()).where(
-        (Subscription.chat_id == chat_id) & Subscription.active)
+        (Subscription.bot_id == bot_id) & (Subscription.chat_id == chat_id) & Subscription.active)
     return query.execute() > 0
 
 
-def active_subscription(chat_id: int) -> Subscription | None:
-    """Return the chat's subscription if it is active."""
-    row = Subscription.of_chat(chat_id)
+def active_subscription(bot_id: int, chat_id: int) -> Subscription | None:
+    """Return the chat's subscription to bot_id if it is active."""
+    row = Subscription.of_chat(bot_id, chat_id)
     return row if row is not None and row.active else None
 
 
-def move_chat(old_chat_id: int, new_chat_id: int) -> bool:
-    """Move a group's subscription to the supergroup it became; False if there was none to move.
+def move_chat(bot_id: int, old_chat_id: int, new_chat_id: int) -> bool:
+    """Move the group's subscription to bot_id to the supergroup it became; False if none moved.
 
-    The images the group has seen this round move too. If the supergroup somehow has a
-    subscription (or seen images) of its own already, those are kept.
+    The images the group has seen from bot_id this round move too. If the supergroup somehow
+    has a subscription (or seen images) of its own already, those are kept.
     """
+    old_bag = SeenImage.of_chat(bot_id, old_chat_id)
+    new_bag = SeenImage.of_chat(bot_id, new_chat_id)
     with database.atomic():
-        if not SeenImage.select().where(SeenImage.chat_id == new_chat_id).exists():
-            SeenImage.update(chat_id=new_chat_id).where(SeenImage.chat_id == old_chat_id).execute()
-        if Subscription.of_chat(new_chat_id) is not None:
-            Subscription.delete().where(Subscription.chat_id == old_chat_id).execute()
+        if not SeenImage.select().where(new_bag).exists():
+            SeenImage.update(chat_id=new_chat_id).where(old_bag).execute()
+        old = (Subscription.bot_id == bot_id) & (Subscription.chat_id == old_chat_id)
+        if Subscription.of_chat(bot_id, new_chat_id) is not None:
+            Subscription.delete().where(old).execute()
             return False
         query = Subscription.update(chat_id=new_chat_id, chat_type="supergroup",
                                     updated_at=utcnow())
-        return query.where(Subscription.chat_id == old_chat_id).execute() > 0
+        return query.where(old).execute() > 0
 
 
 # ---- commands ------------------------------------------------------------------------------
@@ -118,6 +122,7 @@ def move_chat(old_chat_id: int, new_chat_id: int) -> bool:
 class ChatContext:
     """Who asks, where, and what the bot needs to answer them."""
 
+    bot_id: int  # the bot asked: a chat has a subscription to each bot it subscribed to
     chat_id: int
     chat_type: str
     language: str
@@ -133,7 +138,7 @@ async def daily(chat: ChatContext, args: Sequence[str]) -> str:
         request = parse_daily(args)
     except ValueError:
         return text(chat.language, "daily_usage")
-    current = await read_in_db_thread(active_subscription, chat.chat_id)
+    current = await read_in_db_thread(active_subscription, chat.bot_id, chat.chat_id)
     if current is not None and request.at is None:
         return describe(current, chat.language, chat.now, "daily_status")
     if not await chat.may_manage():
@@ -142,24 +147,24 @@ async def daily(chat: ChatContext, args: Sequence[str]) -> str:
     zone = request.zone or (current.zone if current else chat.default_zone)
     if request.zone is None and current is not None and localtime.unreadable_zone(zone):
         return describe(current, chat.language, chat.now, "daily_status")  # asks for a zone
-    row = await in_db_thread(subscribe, chat.chat_id, chat.chat_type, chat.language, at, zone,
-                             chat.now)
+    row = await in_db_thread(subscribe, chat.bot_id, chat.chat_id, chat.chat_type, chat.language,
+                             at, zone, chat.now)
     return describe(row, chat.language, chat.now, "daily_subscribed")
 
 
 async def stop(chat: ChatContext) -> str:
     """Answer /stop: unsubscribe the chat."""
-    if await read_in_db_thread(active_subscription, chat.chat_id) is None:
+    if await read_in_db_thread(active_subscription, chat.bot_id, chat.chat_id) is None:
         return text(chat.language, "daily_not_subscribed", zone=chat.default_zone)
     if not await chat.may_manage():
         return text(chat.language, "admins_only")
-    await in_db_thread(unsubscribe, chat.chat_id)
+    await in_db_thread(unsubscribe, chat.bot_id, chat.chat_id)
     return text(chat.language, "daily_stopped")
 
 
 async def status(chat: ChatContext) -> str:
     """Answer /status: the chat's subscription and when its next image comes."""
-    current = await read_in_db_thread(active_subscription, chat.chat_id)
+    current = await read_in_db_thread(active_subscription, chat.bot_id, chat.chat_id)
     if current is None:
         return text(chat.language, "daily_not_subscribed", zone=chat.default_zone)
     return describe(current, chat.language, chat.now, "daily_status")

@@ -70,7 +70,7 @@ async def warm_cache(bot: Bot, chat_id: int, on_image: OnImage | None = None,
     Once stopping() is true, no further image is taken; the pass ends early.
     """
     keys = sender.library().cosmic_keys
-    await filecache.preload(keys)  # one query instead of one per image
+    await filecache.preload(bot.id, keys)  # one query instead of one per image
     report = WarmReport(chat_id, len(keys))
     for done, key in enumerate(keys):
         if stopping():

@@ -8,9 +8,11 @@ that a write waiting for a lock held elsewhere holds up no read.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -55,6 +57,11 @@ POSTGRES_OPTIONS = {
     "keepalives_count": 3,
 }
 MIGRATION_TABLE = "migratehistory"
+# The class of PostgreSQL's advisory lock (two-int form) that processes migrating one database
+# take in turn; cosmobot's other advisory locks have classes of their own.
+MIGRATION_LOCK_CLASS = 0x434D4947
+# Beside a SQLite file, the file whose OS lock processes migrating it take in turn.
+MIGRATION_LOCK_SUFFIX = ".migrate.lock"
 # Threads that only read, each with a connection of its own, next to the one writer.
 READER_THREADS = 4
 # The pools hold one connection per thread that uses the database (the writer, the readers
@@ -238,17 +245,45 @@ def pending_migrations(db: peewee.Database | peewee.DatabaseProxy = database) ->
 
 
 def apply_migrations(db: peewee.Database | peewee.DatabaseProxy = database) -> list[str]:
-    """Apply pending migrations and return their names."""
+    """Apply pending migrations and return their names.
+
+    Processes migrating one database at once (two starting together, say) take turns: the
+    later ones find the migrations applied, so each runs once.
+    """
     target = db.obj if isinstance(db, peewee.DatabaseProxy) else db
     postgres = isinstance(target, peewee.PostgresqlDatabase)
     if postgres:
-        # A schema change on a big table may rightly take longer than one query may.
+        # A schema change on a big table may rightly take longer than one query may, and so
+        # may waiting for another process's.
         db.execute_sql("SET statement_timeout = 0")
     try:
-        applied = migration_router(db).run()
+        with _migration_lock(target):
+            applied = migration_router(db).run()
     finally:
         if postgres:
             db.execute_sql("RESET statement_timeout")
     if applied:
         logger.info("Applied migrations: {}", ", ".join(applied))
     return applied
+
+
+@contextmanager
+def _migration_lock(db: peewee.Database) -> Iterator[None]:
+    """Hold the lock of db's migrations while the block runs (freed if the process dies)."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        # Session-level, on the connection this thread migrates on.
+        db.execute_sql("SELECT pg_advisory_lock(%s, 0)", (MIGRATION_LOCK_CLASS,))
+        try:
+            yield
+        finally:
+            # A session that is gone took its lock with it.
+            with suppress(peewee.OperationalError, peewee.InterfaceError):
+                db.execute_sql("SELECT pg_advisory_unlock(%s, 0)", (MIGRATION_LOCK_CLASS,))
+        return
+    path = db.database if isinstance(db, peewee.SqliteDatabase) else ""
+    if path in ("", ":memory:"):
+        yield  # in memory: a database of this process alone
+        return
+    with open(f"{path}{MIGRATION_LOCK_SUFFIX}", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield

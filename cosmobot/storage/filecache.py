@@ -1,6 +1,8 @@
 """The file_id cache: the image_assets table, with a copy in memory so sends never wait on it.
 
-A cache hit is answered from memory. The database is read only for an image this process
+A file_id belongs to the bot that received it: the cache holds a row per bot and image, in
+memory as in the database, so bots sharing a database (or a process) never replace or use each
+other's. A cache hit is answered from memory. The database is read only for an image this process
 has not seen yet, and at most once a while for one it found no row for (a miss is remembered
 for MISS_SECONDS: an inline query then costs one read, not one per uncached image). New and
 dropped file_ids are written in the background (storage.writes): a locked or slow database
@@ -29,10 +31,13 @@ from cosmobot.storage.outage import is_unreachable
 # another process (`cosmobot warm`) may cache the image meanwhile.
 MISS_SECONDS = 30.0
 
-# asset_key -> its row; one entry per image, so memory grows with the collection only.
-_rows: dict[str, ImageAsset] = {}
-# asset_key -> when the database last had no row for it (time.monotonic()).
-_misses: dict[str, float] = {}
+# A bot's id and an asset_key.
+Key = tuple[int, str]
+
+# (bot, asset_key) -> its row; one entry per bot and image, so memory grows with the collection.
+_rows: dict[Key, ImageAsset] = {}
+# (bot, asset_key) -> when the database last had no row for it (time.monotonic()).
+_misses: dict[Key, float] = {}
 # The file_id whose write is on its way, by write_key.
 _storing: dict[tuple[str, int, str], str] = {}
 
@@ -45,42 +50,45 @@ def reset() -> None:
 
 
 async def lookup(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | None:
-    """Return the cached row for asset_key if bot_id may send it for this file content."""
-    row = _rows.get(asset_key)
-    if row is None and not _missed_lately(asset_key):
-        row = await _read(asset_key)
+    """Return bot_id's cached row for asset_key if it is for this file content."""
+    key = (bot_id, asset_key)
+    row = _rows.get(key)
+    if row is None and not _missed_lately(key):
+        row = await _read(key)
     if row is None or row.is_valid_for(bot_id, fingerprint):
         return row
-    logger.info("Cached file_id for {} is for another bot or older file content", asset_key)
+    logger.info("Cached file_id for {} is for older file content", asset_key)
     return None
 
 
-async def preload(asset_keys: list[str]) -> None:
-    """Read the rows of asset_keys not in memory yet, in one query."""
-    missing = [key for key in asset_keys if key not in _rows and not _missed_lately(key)]
+async def preload(bot_id: int, asset_keys: list[str]) -> None:
+    """Read bot_id's rows of asset_keys not in memory yet, in one query."""
+    missing = [asset_key for asset_key in asset_keys
+               if (bot_id, asset_key) not in _rows and not _missed_lately((bot_id, asset_key))]
     if not missing:
         return
     try:
-        rows = await read_in_db_thread(lambda: list(ImageAsset.lookup_many(missing)))
+        rows = await read_in_db_thread(lambda: list(ImageAsset.lookup_many(bot_id, missing)))
     except peewee.PeeweeException as error:
         _log_read_failure("Cannot read the cached file_ids: {}", error)
         return
     for row in rows:
-        _rows.setdefault(row.asset_key, row)
-    _missed({key for key in missing} - {row.asset_key for row in rows})
+        _rows.setdefault((bot_id, row.asset_key), row)
+    found = {row.asset_key for row in rows}
+    _missed({(bot_id, asset_key) for asset_key in missing if asset_key not in found})
 
 
-async def _read(asset_key: str) -> ImageAsset | None:
+async def _read(key: Key) -> ImageAsset | None:
     try:
-        row = await read_in_db_thread(ImageAsset.lookup, asset_key)
+        row = await read_in_db_thread(ImageAsset.lookup, *key)
     except peewee.PeeweeException as error:
         # Without the row the image is uploaded again: slower, but the user gets it.
-        _log_read_failure("Cannot read the cached file_id of {}: {}", asset_key, error)
+        _log_read_failure("Cannot read the cached file_id of {}: {}", key[1], error)
         return None
     if row is None:
-        _missed({asset_key})
-        return _rows.get(asset_key)  # remembered meanwhile, maybe
-    return _rows.setdefault(asset_key, row)
+        _missed({key})
+        return _rows.get(key)  # remembered meanwhile, maybe
+    return _rows.setdefault(key, row)
 
 
 def _log_read_failure(message: str, *args: object) -> None:
@@ -91,36 +99,37 @@ def _log_read_failure(message: str, *args: object) -> None:
 
 
 def adopt(row: ImageAsset) -> None:
-    """Keep a row another process cached (read past this memory) as this image's row."""
-    _rows[row.asset_key] = row
-    _misses.pop(row.asset_key, None)
+    """Keep a row another process cached (read past this memory) as its bot's and image's row."""
+    key = (row.bot_id, row.asset_key)
+    _rows[key] = row
+    _misses.pop(key, None)
 
 
-def _missed(asset_keys: set[str]) -> None:
+def _missed(keys: set[Key]) -> None:
     now = time.monotonic()
-    for key in asset_keys:
+    for key in keys:
         _misses[key] = now
 
 
-def _missed_lately(asset_key: str) -> bool:
-    missed_at = _misses.get(asset_key)
+def _missed_lately(key: Key) -> bool:
+    missed_at = _misses.get(key)
     return missed_at is not None and time.monotonic() - missed_at < MISS_SECONDS
 
 
 def remember(
     asset_key: str, file_id: str, file_unique_id: str, bot_id: int, fingerprint: str
 ) -> asyncio.Task[bool]:
-    """Cache a new file_id: in memory at once, in the database in the background.
+    """Cache bot_id's new file_id: in memory at once, in the database in the background.
 
     The write is kept until the database takes it; the task says when it did. An upload's
     claim this process holds on the image is let go of in the same transaction.
     """
     now = utcnow()
-    _rows[asset_key] = ImageAsset(
+    _rows[(bot_id, asset_key)] = ImageAsset(
         asset_key=asset_key, file_id=file_id, file_unique_id=file_unique_id, bot_id=bot_id,
         fingerprint=fingerprint, created_at=now, refreshed_at=now,
     )
-    _misses.pop(asset_key, None)
+    _misses.pop((bot_id, asset_key), None)
     query = ImageAsset.store(asset_key, file_id, file_unique_id, bot_id, fingerprint)
     key = write_key(bot_id, asset_key)
 
@@ -146,19 +155,20 @@ def _store(query: peewee.Insert, release: Callable[[], None] | None) -> None:
             release()
 
 
-def forget(asset_key: str, file_id: str, bot_id: int) -> None:
-    """Drop asset_key's cached file_id, if it is still file_id (Telegram refused it)."""
-    row = _rows.get(asset_key)
+def forget(bot_id: int, asset_key: str, file_id: str) -> None:
+    """Drop bot_id's cached file_id of asset_key, if it is still file_id (Telegram refused it)."""
+    key = (bot_id, asset_key)
+    row = _rows.get(key)
     if row is None or row.file_id == file_id:
-        _rows.pop(asset_key, None)
+        _rows.pop(key, None)
         # Until its delete is done the database still holds the refused row: do not read it.
-        _missed({asset_key})
-    key = write_key(bot_id, asset_key)
-    if _storing.get(key, file_id) != file_id:
+        _missed({key})
+    writing = write_key(bot_id, asset_key)
+    if _storing.get(writing, file_id) != file_id:
         return  # a newer file_id's write is on its way: it replaces the refused one anyway
     # The delete matches file_id too: a newer file_id another process cached meanwhile stays.
-    query = ImageAsset.forget(asset_key, file_id)
-    writes.queue_write(query.execute, f"forget the refused file_id of {asset_key}", key=key)
+    query = ImageAsset.forget(bot_id, asset_key, file_id)
+    writes.queue_write(query.execute, f"forget the refused file_id of {asset_key}", key=writing)
 
 
 def write_key(bot_id: int, asset_key: str) -> tuple[str, int, str]:

@@ -19,10 +19,11 @@ class ImageAsset(BaseModel):
     """A Telegram file_id cached for one image file, so the image is uploaded only once.
 
     A file_id is only valid for the bot that received it, and only describes the bytes that
-    were uploaded; so a row is used only when its bot_id and fingerprint still match.
+    were uploaded: each bot has a row of its own per image, used only while its fingerprint
+    still matches the file.
     """
 
-    asset_key = peewee.CharField(max_length=255, unique=True)
+    asset_key = peewee.CharField(max_length=255)
     file_id = peewee.CharField(max_length=255)
     file_unique_id = peewee.CharField(max_length=64)
     bot_id = peewee.BigIntegerField()
@@ -33,53 +34,57 @@ class ImageAsset(BaseModel):
 
     class Meta:
         table_name = "image_assets"
+        indexes = ((("bot_id", "asset_key"), True),)
 
     def is_valid_for(self, bot_id: int, fingerprint: str) -> bool:
         """Whether this cached file_id may be sent by bot_id for a file with fingerprint."""
         return self.bot_id == bot_id and self.fingerprint == fingerprint
 
     @classmethod
-    def lookup(cls, asset_key: str) -> ImageAsset | None:
-        """Return the cached row for asset_key, if any."""
-        return cls.get_or_none(cls.asset_key == asset_key)
+    def lookup(cls, bot_id: int, asset_key: str) -> ImageAsset | None:
+        """Return bot_id's cached row for asset_key, if any."""
+        return cls.get_or_none((cls.bot_id == bot_id) & (cls.asset_key == asset_key))
 
     @classmethod
-    def lookup_many(cls, asset_keys: list[str]) -> peewee.Select:
-        """Return the cached rows of asset_keys."""
-        return cls.select().where(cls.asset_key.in_(asset_keys))
+    def lookup_many(cls, bot_id: int, asset_keys: list[str]) -> peewee.Select:
+        """Return bot_id's cached rows of asset_keys."""
+        return cls.select().where((cls.bot_id == bot_id) & cls.asset_key.in_(asset_keys))
 
     @classmethod
     def store(
         cls, asset_key: str, file_id: str, file_unique_id: str, bot_id: int, fingerprint: str
     ) -> peewee.Insert:
-        """Return an upsert that records (or replaces) the file_id for asset_key."""
+        """Return an upsert that records (or replaces) bot_id's file_id for asset_key."""
         now = utcnow()
         values = {
             cls.file_id: file_id,
             cls.file_unique_id: file_unique_id,
-            cls.bot_id: bot_id,
             cls.fingerprint: fingerprint,
             cls.refreshed_at: now,
         }
-        return cls.insert({cls.asset_key: asset_key, cls.created_at: now, **values}).on_conflict(
-            conflict_target=[cls.asset_key], update=values
+        row = {cls.bot_id: bot_id, cls.asset_key: asset_key, cls.created_at: now, **values}
+        return cls.insert(row).on_conflict(
+            conflict_target=[cls.bot_id, cls.asset_key], update=values
         )
 
     @classmethod
-    def forget(cls, asset_key: str, file_id: str) -> peewee.Delete:
-        """Return a delete of asset_key's row, only while it still holds file_id."""
+    def forget(cls, bot_id: int, asset_key: str, file_id: str) -> peewee.Delete:
+        """Return a delete of bot_id's row for asset_key, only while it still holds file_id."""
         # Matching the file_id too keeps a concurrent writer's fresh id from being dropped.
-        return cls.delete().where((cls.asset_key == asset_key) & (cls.file_id == file_id))
+        return cls.delete().where((cls.bot_id == bot_id) & (cls.asset_key == asset_key)
+                                  & (cls.file_id == file_id))
 
 
 class Subscription(BaseModel):
-    """A chat's subscription to one cosmic image a day at its local time of day.
+    """A chat's subscription to one bot's cosmic image a day at its local time of day.
 
-    next_at is the UTC instant the next image is due; the daily round reads subscriptions by
-    (active, next_at), so that index is all it needs however many chats subscribe.
+    next_at is the UTC instant the next image is due; each bot's daily round reads its
+    subscriptions by (bot_id, active, next_at), so that index is all it needs however many
+    chats subscribe. A chat may subscribe to several bots, one row each.
     """
 
-    chat_id = peewee.BigIntegerField(unique=True)
+    bot_id = peewee.BigIntegerField()
+    chat_id = peewee.BigIntegerField()
     chat_type = peewee.CharField(max_length=16)
     language = peewee.CharField(max_length=8)
     local_time = peewee.CharField(max_length=5)  # "HH:MM" in zone
@@ -108,48 +113,53 @@ class Subscription(BaseModel):
 
     class Meta:
         table_name = "subscriptions"
-        indexes = ((("active", "next_at"), False),)
+        indexes = (
+            (("bot_id", "chat_id"), True),
+            (("bot_id", "active", "next_at"), False),
+        )
 
     @classmethod
-    def of_chat(cls, chat_id: int) -> Subscription | None:
-        """Return chat_id's subscription, active or not."""
-        return cls.get_or_none(cls.chat_id == chat_id)
+    def of_chat(cls, bot_id: int, chat_id: int) -> Subscription | None:
+        """Return chat_id's subscription to bot_id, active or not."""
+        return cls.get_or_none((cls.bot_id == bot_id) & (cls.chat_id == chat_id))
 
     @classmethod
-    def due(cls, now: dt.datetime, limit: int) -> peewee.ModelSelect:
-        """Return up to limit servable subscriptions due at now, not on their way, oldest first."""
+    def due(cls, bot_id: int, now: dt.datetime, limit: int) -> peewee.ModelSelect:
+        """Return up to limit of bot_id's servable rows due at now, not on their way, oldest 1st."""
         return (cls.select()
-                .where(cls.is_due(now) & cls.sending_since.is_null())
+                .where(cls.is_due(bot_id, now) & cls.sending_since.is_null())
                 .order_by(cls.next_at, cls.id)
                 .limit(limit))
 
     @classmethod
-    def is_due(cls, now: dt.datetime) -> peewee.Expression:
-        """Return the condition of an active subscription due at now that is not set aside."""
-        return cls.active & cls.set_aside.is_null() & (cls.next_at <= now)
+    def is_due(cls, bot_id: int, now: dt.datetime) -> peewee.Expression:
+        """Return the condition of bot_id's active subscription due at now, not set aside."""
+        return (cls.bot_id == bot_id) & cls.active & cls.set_aside.is_null() & (cls.next_at <= now)
 
     @classmethod
-    def in_flight(cls) -> peewee.ModelSelect:
-        """Return the subscriptions marked as having an image on its way."""
-        return cls.select().where(cls.sending_since.is_null(False)).order_by(cls.id)
+    def in_flight(cls, bot_id: int) -> peewee.ModelSelect:
+        """Return bot_id's subscriptions marked as having an image on its way."""
+        return (cls.select().where((cls.bot_id == bot_id) & cls.sending_since.is_null(False))
+                .order_by(cls.id))
 
     @classmethod
-    def lease_expired(cls, now: dt.datetime) -> peewee.ModelSelect:
-        """Return the marked subscriptions whose lease ended before now (or that have none)."""
+    def lease_expired(cls, bot_id: int, now: dt.datetime) -> peewee.ModelSelect:
+        """Return bot_id's marked subscriptions whose lease ended before now (or that have none)."""
         # A mark made before leases existed has none: its owner is gone by now.
         expired = cls.sending_until.is_null() | (cls.sending_until < now)
-        return cls.in_flight().where(expired)
+        return cls.in_flight(bot_id).where(expired)
 
 
 class SeenImage(BaseModel):
-    """An image a chat was sent in its current round through the collection (its shuffle bag).
+    """An image a bot sent a chat in its current round through the collection (its shuffle bag).
 
-    A chat's rows are the images it has seen since its round began; when it has seen every
-    installed image, its rows are dropped and a new round begins.
+    A chat's rows are the images it has seen from that bot since its round began; when it has
+    seen every installed image, its rows are dropped and a new round begins.
     """
 
     # Big: every send adds a row, and the order of the ids is the order the chat saw them in.
     id = peewee.BigAutoField()
+    bot_id = peewee.BigIntegerField()
     chat_id = peewee.BigIntegerField()
     asset_key = peewee.CharField(max_length=255)
     # The migration also gives it a database-side default of "now, in UTC".
@@ -157,46 +167,54 @@ class SeenImage(BaseModel):
 
     class Meta:
         table_name = "seen_images"
-        indexes = ((("chat_id", "asset_key"), True),)
+        indexes = ((("bot_id", "chat_id", "asset_key"), True),)
 
     @classmethod
-    def seen_by(cls, chat_id: int) -> peewee.Select:
-        """Return the keys chat_id has seen this round, in the order it saw them."""
-        return cls.select(cls.asset_key).where(cls.chat_id == chat_id).order_by(cls.id)
+    def of_chat(cls, bot_id: int, chat_id: int) -> peewee.Expression:
+        """Return the condition of the rows of chat_id's bag with bot_id."""
+        return (cls.bot_id == bot_id) & (cls.chat_id == chat_id)
 
     @classmethod
-    def mark(cls, chat_id: int, asset_key: str) -> peewee.Insert:
-        """Return an insert recording that chat_id saw asset_key (a no-op if it is recorded)."""
-        row = {cls.chat_id: chat_id, cls.asset_key: asset_key, cls.seen_at: utcnow()}
+    def seen_by(cls, bot_id: int, chat_id: int) -> peewee.Select:
+        """Return the keys chat_id has seen from bot_id this round, in the order it saw them."""
+        return cls.select(cls.asset_key).where(cls.of_chat(bot_id, chat_id)).order_by(cls.id)
+
+    @classmethod
+    def mark(cls, bot_id: int, chat_id: int, asset_key: str) -> peewee.Insert:
+        """Return an insert recording that bot_id sent chat_id asset_key (a no-op if recorded)."""
+        row = {cls.bot_id: bot_id, cls.chat_id: chat_id, cls.asset_key: asset_key,
+               cls.seen_at: utcnow()}
         return cls.insert(row).on_conflict_ignore()
 
     @classmethod
-    def new_round(cls, chat_id: int) -> peewee.Delete:
-        """Return a delete of everything chat_id has seen, to start its next round."""
-        return cls.delete().where(cls.chat_id == chat_id)
+    def new_round(cls, bot_id: int, chat_id: int) -> peewee.Delete:
+        """Return a delete of everything chat_id has seen from bot_id, to start its next round."""
+        return cls.delete().where(cls.of_chat(bot_id, chat_id))
 
 
 class SendCount(BaseModel):
-    """A running total over the bot's whole life: photos sent by file_id, or uploaded."""
+    """A running total over a bot's whole life: photos sent by file_id, or uploaded."""
 
-    name = peewee.CharField(max_length=32, primary_key=True)
+    bot_id = peewee.BigIntegerField()
+    name = peewee.CharField(max_length=32)
     # The migration also gives it a database-side default of 0.
     value = peewee.BigIntegerField(default=0)
 
     class Meta:
         table_name = "send_counts"
+        primary_key = peewee.CompositeKey("bot_id", "name")
 
     @classmethod
-    def add(cls, name: str, amount: int) -> peewee.Insert:
-        """Return an upsert adding amount to the total called name."""
-        return cls.insert({cls.name: name, cls.value: amount}).on_conflict(
-            conflict_target=[cls.name], update={cls.value: cls.value + amount}
+    def add(cls, bot_id: int, name: str, amount: int) -> peewee.Insert:
+        """Return an upsert adding amount to bot_id's total called name."""
+        return cls.insert({cls.bot_id: bot_id, cls.name: name, cls.value: amount}).on_conflict(
+            conflict_target=[cls.bot_id, cls.name], update={cls.value: cls.value + amount}
         )
 
     @classmethod
-    def totals(cls) -> dict[str, int]:
-        """Return every total by name."""
-        return {row.name: row.value for row in cls.select()}
+    def totals(cls, bot_id: int) -> dict[str, int]:
+        """Return every total of bot_id by name."""
+        return {row.name: row.value for row in cls.select().where(cls.bot_id == bot_id)}
 
 
 class UploadClaim(BaseModel):

@@ -1,4 +1,4 @@
-"""This process, as the owner of what it marks in the database (a send, an upload's claim)."""
+"""This process, as the owner of what it holds in the database: marks, locks, claims."""
 
 from __future__ import annotations
 

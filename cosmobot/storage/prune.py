@@ -1,8 +1,8 @@
 """Pruning rows no chat can use any more, so the tables follow the chats that use the bot.
 
-Two kinds, both after IDLE_DAYS untouched:
-- the seen images (shuffle bag) of a chat that has seen nothing since and has no active
-  subscription: a chat that blocked the bot, or left it, never reads them again;
+Two kinds, both after IDLE_DAYS untouched, each bot its own:
+- the seen images (shuffle bag) of a chat that has seen nothing since from the bot and has no
+  active subscription to it: a chat that blocked the bot, or left it, never reads them again;
 - an inactive subscription (a chat that blocked the bot or sent /stop), unchanged since.
 
 A chat that comes back simply starts a new round, or subscribes anew.
@@ -10,7 +10,8 @@ A chat that comes back simply starts a new round, or subscribes anew.
 It runs in the background, in small batches: each batch is one short transaction on the
 database thread, with a pause after it, so the bot's own queries never wait long behind it
 (on SQLite its writes share one lock with the whole bot). Both walks go in key order over
-the existing indexes: seen_images (chat_id, asset_key) and the subscriptions' primary key.
+the existing indexes: seen_images (bot_id, chat_id, asset_key) and the subscriptions'
+primary key.
 """
 
 from __future__ import annotations
@@ -59,20 +60,20 @@ class _Batch:
     rows: int = 0
 
 
-async def prune_stale(stopping: Callable[[], bool] = lambda: False,
+async def prune_stale(bot_id: int, stopping: Callable[[], bool] = lambda: False,
                       batch_size: int = BATCH_SIZE, pause: float = PAUSE_SECONDS) -> PruneReport:
-    """Delete the rows untouched for IDLE_DAYS that no chat can use; log once what went.
+    """Delete bot_id's rows untouched for IDLE_DAYS that no chat can use; log once what went.
 
     Once stopping() is true, no further batch starts.
     """
     cutoff = utcnow() - dt.timedelta(days=IDLE_DAYS)
     report = PruneReport()
+    walk = (bot_id, cutoff, batch_size, pause, stopping)
     try:
-        async for batch in _batches(_prune_seen_batch, cutoff, batch_size, pause, stopping):
+        async for batch in _batches(_prune_seen_batch, *walk):
             report.chats += batch.chats
             report.seen_rows += batch.rows
-        async for batch in _batches(_prune_subscription_batch, cutoff, batch_size, pause,
-                                    stopping):
+        async for batch in _batches(_prune_subscription_batch, *walk):
             report.subscriptions += batch.rows
     except peewee.PeeweeException as error:
         # The next run goes on; nothing is lost by pruning later.
@@ -82,13 +83,13 @@ async def prune_stale(stopping: Callable[[], bool] = lambda: False,
     return report
 
 
-async def _batches(prune_batch: Callable[[int | None, dt.datetime, int], _Batch],
-                   cutoff: dt.datetime, batch_size: int, pause: float,
+async def _batches(prune_batch: Callable[[int, int | None, dt.datetime, int], _Batch],
+                   bot_id: int, cutoff: dt.datetime, batch_size: int, pause: float,
                    stopping: Callable[[], bool]) -> AsyncIterator[_Batch]:
     """Run prune_batch on the database thread, batch after batch, until the walk is done."""
     last = None
     while not stopping():
-        batch = await in_db_thread(prune_batch, last, cutoff, batch_size)
+        batch = await in_db_thread(prune_batch, bot_id, last, cutoff, batch_size)
         yield batch
         if batch.last is None:
             return
@@ -96,43 +97,47 @@ async def _batches(prune_batch: Callable[[int | None, dt.datetime, int], _Batch]
         await asyncio.sleep(pause)  # the bot's own queries go first
 
 
-def _prune_seen_batch(after: int | None, cutoff: dt.datetime, limit: int) -> _Batch:
-    """Look at the chats of the next seen images; drop those of the idle, unsubscribed ones."""
+def _prune_seen_batch(bot_id: int, after: int | None, cutoff: dt.datetime,
+                      limit: int) -> _Batch:
+    """Look at the chats of bot_id's next seen images; drop those of the idle, unsubscribed."""
     # In index order with a limit, a plain range scan of the index, whatever the planner's
     # statistics say; a chat listed here is judged and pruned whole, so the next batch
     # starts after it.
-    rows = SeenImage.select(SeenImage.chat_id).order_by(SeenImage.chat_id).limit(limit)
+    mine = SeenImage.bot_id == bot_id
+    rows = SeenImage.select(SeenImage.chat_id).where(mine).order_by(SeenImage.chat_id)
     if after is not None:
         rows = rows.where(SeenImage.chat_id > after)
-    listed = [chat_id for (chat_id,) in rows.tuples()]
+    listed = [chat_id for (chat_id,) in rows.limit(limit).tuples()]
     if not listed:
         return _Batch(None)
     chats = sorted(set(listed))
     with database.atomic():
-        idle = [row.chat_id for row in _idle_among(chats, cutoff)]
-        deleted = SeenImage.delete().where(SeenImage.chat_id.in_(idle)).execute() if idle else 0
+        idle = [row.chat_id for row in _idle_among(bot_id, chats, cutoff)]
+        deleted = (SeenImage.delete().where(mine & SeenImage.chat_id.in_(idle)).execute()
+                   if idle else 0)
     return _Batch(chats[-1] if len(listed) == limit else None, len(idle), deleted)
 
 
-def _idle_among(chats: list[int], cutoff: dt.datetime) -> peewee.ModelSelect:
-    """The chats of a batch that saw nothing since cutoff and have no active subscription."""
+def _idle_among(bot_id: int, chats: list[int], cutoff: dt.datetime) -> peewee.ModelSelect:
+    """The chats of a batch that saw nothing from bot_id since cutoff, not subscribed to it."""
     subscribed = Subscription.select(Subscription.chat_id).where(
-        Subscription.active & Subscription.chat_id.in_(chats))
+        (Subscription.bot_id == bot_id) & Subscription.active & Subscription.chat_id.in_(chats))
     # chats is sorted and holds every chat with seen images from its first to its last, so a
     # range says the same as the list; PostgreSQL keeps to the index for a range even before
     # it has statistics on the table.
-    in_batch = SeenImage.chat_id.between(chats[0], chats[-1])
+    in_batch = (SeenImage.bot_id == bot_id) & SeenImage.chat_id.between(chats[0], chats[-1])
     return (SeenImage.select(SeenImage.chat_id)
             .where(in_batch & SeenImage.chat_id.not_in(subscribed))
             .group_by(SeenImage.chat_id)
             .having(peewee.fn.MAX(SeenImage.seen_at) < cutoff))
 
 
-def _prune_subscription_batch(after: int | None, cutoff: dt.datetime, limit: int) -> _Batch:
-    """Delete the next inactive subscriptions unchanged since cutoff."""
+def _prune_subscription_batch(bot_id: int, after: int | None, cutoff: dt.datetime,
+                              limit: int) -> _Batch:
+    """Delete bot_id's next inactive subscriptions unchanged since cutoff."""
     stale = (Subscription.select(Subscription.id)
-             .where(~Subscription.active & (Subscription.updated_at < cutoff)
-                    & (Subscription.id > (after or 0)))
+             .where((Subscription.bot_id == bot_id) & ~Subscription.active
+                    & (Subscription.updated_at < cutoff) & (Subscription.id > (after or 0)))
              .order_by(Subscription.id)
              .limit(limit))
     with database.atomic():

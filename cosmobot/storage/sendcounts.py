@@ -1,4 +1,4 @@
-"""How many photos went out by file_id, and how many were uploaded: since start, and in all.
+"""How many photos each bot sent by file_id, and how many it uploaded: since start, and in all.
 
 Counted in memory as sends happen; the lifetime totals reach the database (send_counts) in
 the background, a batch at a time, so counting never makes a send wait for the database.
@@ -21,8 +21,9 @@ NAMES = (FILE_ID_SENDS, UPLOADS)
 # How often the bot writes the counts gathered since the last write.
 FLUSH_INTERVAL_SECONDS = 10
 
-_since_start: Counter[str] = Counter()
-_unsaved: Counter[str] = Counter()
+# (bot, name) -> count.
+_since_start: Counter[tuple[int, str]] = Counter()
+_unsaved: Counter[tuple[int, str]] = Counter()
 
 
 def restart() -> None:
@@ -31,15 +32,15 @@ def restart() -> None:
     _unsaved.clear()
 
 
-def count(name: str) -> None:
-    """Count one send of the kind name."""
-    _since_start[name] += 1
-    _unsaved[name] += 1
+def count(bot_id: int, name: str) -> None:
+    """Count one send of the kind name by bot_id."""
+    _since_start[bot_id, name] += 1
+    _unsaved[bot_id, name] += 1
 
 
-def since_start() -> dict[str, int]:
-    """Return the counts since this process started."""
-    return {name: _since_start[name] for name in NAMES}
+def since_start(bot_id: int) -> dict[str, int]:
+    """Return bot_id's counts since this process started."""
+    return {name: _since_start[bot_id, name] for name in NAMES}
 
 
 async def flush() -> None:
@@ -57,14 +58,14 @@ async def flush() -> None:
         log("Cannot save the send counts ({}); trying again later", error)
 
 
-async def totals() -> dict[str, int]:
-    """Return the counts over the bot's whole life."""
+async def totals(bot_id: int) -> dict[str, int]:
+    """Return bot_id's counts over its whole life."""
     await flush()
-    saved = await read_in_db_thread(SendCount.totals)
-    return {name: saved.get(name, 0) + _unsaved[name] for name in NAMES}
+    saved = await read_in_db_thread(SendCount.totals, bot_id)
+    return {name: saved.get(name, 0) + _unsaved[bot_id, name] for name in NAMES}
 
 
-def _save(batch: dict[str, int]) -> None:
+def _save(batch: dict[tuple[int, str], int]) -> None:
     with database.atomic():
-        for name, amount in batch.items():
-            SendCount.add(name, amount).execute()
+        for (bot_id, name), amount in batch.items():
+            SendCount.add(bot_id, name, amount).execute()

@@ -1,5 +1,6 @@
 """Each chat's shuffle bag: every image once before any image comes to that chat again.
 
+A chat has a bag with each bot that sends it images: one bot's sends never count for another.
 The bag lives in the database (seen_images), so it survives restarts: one small read before
 a send and one small write after it, in the background. Images added later join the current
 round; removed ones simply stop being picked.
@@ -88,7 +89,8 @@ class _ChatState:
         return not (self.records or self.reads or self.taken)
 
 
-_chats: dict[int, _ChatState] = {}
+# (bot, chat) -> what the database may not show yet of that bag.
+_chats: dict[tuple[int, int], _ChatState] = {}
 
 
 def reset() -> None:
@@ -96,12 +98,12 @@ def reset() -> None:
     _chats.clear()
 
 
-async def open_bag(chat_id: int) -> Bag:
-    """Read the chat's bag; what the database cannot say is left out (any image will do)."""
-    state = _chats.setdefault(chat_id, _ChatState())
+async def open_bag(bot_id: int, chat_id: int) -> Bag:
+    """Read the chat's bag with bot_id; what the database cannot say is left out."""
+    state = _chats.setdefault((bot_id, chat_id), _ChatState())
     state.reads += 1
     try:
-        seen = await read_in_db_thread(_seen_keys, chat_id)
+        seen = await read_in_db_thread(_seen_keys, bot_id, chat_id)
     except peewee.PeeweeException as error:
         # A repeat is a small price; leaving the user without an image is not. An outage is
         # logged once, as it starts: its failed reads need no line each.
@@ -113,49 +115,49 @@ async def open_bag(chat_id: int) -> Bag:
     # A record whose write ended while this read ran may be missing from what it read, so
     # every record kept is applied; applying one the database already has changes nothing.
     bag = Bag(chat_id, tuple(_with_records(seen, state.records)), frozenset(state.taken))
-    _tidy(chat_id)
+    _tidy((bot_id, chat_id))
     return bag
 
 
 @contextmanager
-def taking(chat_id: int, asset_key: str) -> Iterator[None]:
-    """Keep asset_key from other picks for chat_id while the block sends it."""
-    state = _chats.setdefault(chat_id, _ChatState())
+def taking(bot_id: int, chat_id: int, asset_key: str) -> Iterator[None]:
+    """Keep asset_key from bot_id's other picks for chat_id while the block sends it."""
+    state = _chats.setdefault((bot_id, chat_id), _ChatState())
     state.taken.append(asset_key)
     try:
         yield
     finally:
         state.taken.remove(asset_key)
-        _tidy(chat_id)
+        _tidy((bot_id, chat_id))
 
 
-def record(chat_id: int, asset_key: str, new_round: bool) -> None:
-    """Put asset_key in the chat's bag (after emptying it, for a new round), in the background.
+def record(bot_id: int, chat_id: int, asset_key: str, new_round: bool) -> None:
+    """Put asset_key in the chat's bag with bot_id, in the background (a new round empties it).
 
-    The chat's next open_bag() sees it at once; the chat need not wait for the write.
+    The bag's next open_bag() sees it at once; the chat need not wait for the write.
     """
     entry = _Record(asset_key, new_round)
-    _chats.setdefault(chat_id, _ChatState()).records.append(entry)
-    write = writes.queue_write(partial(_record, chat_id, asset_key, new_round),
+    _chats.setdefault((bot_id, chat_id), _ChatState()).records.append(entry)
+    write = writes.queue_write(partial(_record, bot_id, chat_id, asset_key, new_round),
                                f"record that chat {chat_id} saw {asset_key}")
-    write.add_done_callback(lambda _: _written(chat_id, entry))
+    write.add_done_callback(lambda _: _written((bot_id, chat_id), entry))
 
 
-def _written(chat_id: int, entry: _Record) -> None:
+def _written(bag: tuple[int, int], entry: _Record) -> None:
     # Landed or given up on (and logged): either way the database says all there is to say.
     entry.done = True
-    _tidy(chat_id)
+    _tidy(bag)
 
 
-def _tidy(chat_id: int) -> None:
-    state = _chats.get(chat_id)
+def _tidy(bag: tuple[int, int]) -> None:
+    state = _chats.get(bag)
     if state is None:
         return
     if not state.reads:
         # No read under way can have missed these writes: the database shows them now.
         state.records = [entry for entry in state.records if not entry.done]
     if state.is_idle():
-        del _chats[chat_id]
+        del _chats[bag]
 
 
 def _with_records(seen: list[str], records: list[_Record]) -> list[str]:
@@ -168,12 +170,12 @@ def _with_records(seen: list[str], records: list[_Record]) -> list[str]:
     return keys
 
 
-def _seen_keys(chat_id: int) -> list[str]:
-    return [row.asset_key for row in SeenImage.seen_by(chat_id)]
+def _seen_keys(bot_id: int, chat_id: int) -> list[str]:
+    return [row.asset_key for row in SeenImage.seen_by(bot_id, chat_id)]
 
 
-def _record(chat_id: int, asset_key: str, new_round: bool) -> None:
+def _record(bot_id: int, chat_id: int, asset_key: str, new_round: bool) -> None:
     with database.atomic():
         if new_round:
-            SeenImage.new_round(chat_id).execute()
-        SeenImage.mark(chat_id, asset_key).execute()
+            SeenImage.new_round(bot_id, chat_id).execute()
+        SeenImage.mark(bot_id, chat_id, asset_key).execute()

@@ -71,14 +71,14 @@ class _Claim:
     async def _row_cached_before_taking(self, usable: Usable) -> ImageAsset | None:
         # The owner before may have stored its row and let go between the read and the take.
         self.held = True
-        row = await read_in_db_thread(ImageAsset.lookup, self.asset_key)
+        row = await read_in_db_thread(ImageAsset.lookup, self.bot_id, self.asset_key)
         if row is not None and usable(row):
             await self.release()
             return row
         return None
 
     def _row_and_claim(self) -> tuple[ImageAsset | None, UploadClaim | None]:
-        return (ImageAsset.lookup(self.asset_key),
+        return (ImageAsset.lookup(self.bot_id, self.asset_key),
                 UploadClaim.holder(self.bot_id, self.asset_key))
 
     async def _take_in_time(self) -> bool:

@@ -33,7 +33,7 @@ from cosmobot.logs import configure_logging
 from cosmobot.storage.database import apply_migrations, open_database
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotThread, bot_settings
-from tests.factories import TOKEN, make_assets
+from tests.factories import BOT_ID, TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
 from tests.fakebotapi.limits import FloodLimits
 
@@ -47,10 +47,11 @@ def add_subscribers(url: str, count: int, unreadable: int) -> None:
     db = open_database(url)
     apply_migrations()
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = [{"chat_id": FIRST_SUBSCRIBER + n, "chat_type": "private", "language": "en",
-             "local_time": "00:00", "zone": "UTC", "next_at": midnight} for n in range(count)]
-    rows += [{"chat_id": FIRST_UNREADABLE + n, "chat_type": "private", "language": "en",
-              "local_time": "23:00", "zone": DROPPED_ZONE,
+    rows = [{"bot_id": BOT_ID, "chat_id": FIRST_SUBSCRIBER + n, "chat_type": "private",
+             "language": "en", "local_time": "00:00", "zone": "UTC", "next_at": midnight}
+            for n in range(count)]
+    rows += [{"bot_id": BOT_ID, "chat_id": FIRST_UNREADABLE + n, "chat_type": "private",
+              "language": "en", "local_time": "23:00", "zone": DROPPED_ZONE,
               "next_at": midnight - dt.timedelta(hours=1)} for n in range(unreadable)]
     with db.atomic():
         for start in range(0, len(rows), 500):

@@ -44,8 +44,14 @@ async def arm_flood(api: FakeBotApi, seconds: int) -> None:
 
 
 async def one_round(bot: Bot, api: FakeBotApi, users: int, flood: int | None,
-                    scratch: Path, number: int) -> list[float]:
+                    scratch: Path, number: int, image: Path | None = None) -> list[float]:
+    """Seconds from the start to each user's photo, earliest first; the image is new to all.
+
+    image: the file to send (default: a small generated one).
+    """
     root = make_assets(scratch / f"assets{number}", (f"new{number}.jpg",))
+    if image is not None:
+        (root / "cosmic" / f"new{number}.jpg").write_bytes(image.read_bytes())
     library = AssetLibrary(root)
     library.scan()
     sender.configure(library)
@@ -63,11 +69,16 @@ async def one_round(bot: Bot, api: FakeBotApi, users: int, flood: int | None,
     return sorted(finished)
 
 
+def herd_bot(api: FakeBotApi, users: int) -> Bot:
+    """A bot with a connection for every user, and a few more."""
+    return Bot(TOKEN, base_url=api.base_url,
+               request=HTTPXRequest(connection_pool_size=users + 8))
+
+
 async def measure(users: int, latency: float, rounds: int, flood: int | None,
                   scratch: Path) -> None:
     with FakeBotApi([TOKEN]) as api:
-        async with Bot(TOKEN, base_url=api.base_url,
-                       request=HTTPXRequest(connection_pool_size=users + 8)) as bot:
+        async with herd_bot(api, users) as bot:
             await bot.get_me()  # open the connection pool before the clock starts
             api.latency = latency
             results = [await one_round(bot, api, users, flood, scratch, n)

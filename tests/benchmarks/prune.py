@@ -26,6 +26,7 @@ from cosmobot.logs import configure_logging
 from cosmobot.storage import prune, shufflebag
 from cosmobot.storage.database import apply_migrations, database, in_db_thread, open_database
 from cosmobot.storage.models import SeenImage, Subscription
+from tests.factories import BOT_ID
 
 IMAGES_PER_CHAT = 40
 BASELINE_SECONDS = 3.0
@@ -39,11 +40,12 @@ def fill(chats: int) -> None:
         chat_ids = range(first, min(first + 500, chats + 1))
         with database.atomic():
             SeenImage.insert_many(
-                [(chat, f"cosmic/{n}.jpg", old if chat % 2 else fresh)
+                [(BOT_ID, chat, f"cosmic/{n}.jpg", old if chat % 2 else fresh)
                  for chat in chat_ids for n in range(IMAGES_PER_CHAT)],
-                fields=[SeenImage.chat_id, SeenImage.asset_key, SeenImage.seen_at]).execute()
+                fields=[SeenImage.bot_id, SeenImage.chat_id, SeenImage.asset_key,
+                        SeenImage.seen_at]).execute()
             Subscription.insert_many(
-                [{"chat_id": -chat, "chat_type": "group", "language": "en",
+                [{"bot_id": BOT_ID, "chat_id": -chat, "chat_type": "group", "language": "en",
                   "local_time": "09:00", "zone": "UTC", "active": False, "next_at": now,
                   "updated_at": old if chat % 2 else fresh} for chat in chat_ids]).execute()
 
@@ -53,9 +55,10 @@ async def user(latencies: list[float], stop: asyncio.Event, chat_id: int) -> Non
     n = 0
     while not stop.is_set():
         started = time.perf_counter()
-        await shufflebag.open_bag(chat_id)
+        await shufflebag.open_bag(BOT_ID, chat_id)
         # Forty keys over and over: the bag stays the size of a real one.
-        await in_db_thread(SeenImage.mark(chat_id, f"cosmic/{n % IMAGES_PER_CHAT}.jpg").execute)
+        key = f"cosmic/{n % IMAGES_PER_CHAT}.jpg"
+        await in_db_thread(SeenImage.mark(BOT_ID, chat_id, key).execute)
         latencies.append(time.perf_counter() - started)
         n += 1
         await asyncio.sleep(0.02)
@@ -86,7 +89,7 @@ async def measure(chats: int) -> None:
     stop = asyncio.Event()
     asking = asyncio.create_task(user(during, stop, chats + 2))
     started = time.perf_counter()
-    report = await prune.prune_stale()
+    report = await prune.prune_stale(BOT_ID)
     elapsed = time.perf_counter() - started
     stop.set()
     await asking

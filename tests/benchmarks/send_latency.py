@@ -3,8 +3,9 @@
 Usage:
     python -m tests.benchmarks.send_latency [--rounds 30] [--image PATH] [--uplink BYTES_PER_S]
 
-Each round uses a fresh database: the first send of the image is an upload (cache miss), the
-second goes by file_id (cache hit). Both run side by side in the same round, so machine noise
+Each round starts as a new process on a new database would (the file_id cache empty, in the
+database and in memory): the first send of the image is an upload (cache miss), the second
+goes by file_id (cache hit). Both run side by side in the same round, so machine noise
 hits them alike; the script prints the medians and their ratio. `--uplink` makes the fake API
 hold an upload's answer for size/uplink seconds, a model of a real uplink (off by default:
 then the figures are pure loopback, the least favourable case for the cache).
@@ -24,11 +25,12 @@ from telegram import Bot
 from cosmobot import sender
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.logs import configure_logging
-from cosmobot.storage.database import apply_migrations, open_database
+from cosmobot.storage.database import apply_migrations, close_database, open_database
+from tests.botrunner import REPO_ROOT
 from tests.factories import TOKEN, make_image
 from tests.fakebotapi import FakeBotApi
 
-DEFAULT_IMAGE = Path("assets/images/cosmic")
+DEFAULT_IMAGE = REPO_ROOT / "assets" / "images" / "cosmic"
 
 
 def pick_image(option: str | None, scratch: Path) -> Path:
@@ -41,13 +43,17 @@ def pick_image(option: str | None, scratch: Path) -> Path:
     return make_image(scratch / "generated.jpg", size=(1600, 1000))
 
 
-async def one_round(bot: Bot, api: FakeBotApi, key: str, database_url: str) -> tuple[float, float]:
+async def one_round(bot: Bot, api: FakeBotApi, library: AssetLibrary, key: str,
+                    database_url: str) -> tuple[float, float]:
+    """One upload and one cached send of key, as a new process on a new database makes them."""
     open_database(database_url)
     apply_migrations()
+    sender.configure(library)  # a new process starts with the file_id cache empty in memory too
     uploads_before = len(api.uploads())
     started = time.perf_counter()
     await sender.send_image(bot, 1, key)
     upload = time.perf_counter() - started
+    assert len(api.uploads()) == uploads_before + 1, "the first send must upload"
     started = time.perf_counter()
     await sender.send_image(bot, 1, key)
     cached = time.perf_counter() - started
@@ -55,22 +61,34 @@ async def one_round(bot: Bot, api: FakeBotApi, key: str, database_url: str) -> t
     return upload, cached
 
 
-async def measure(rounds: int, image: Path, uplink: float | None, scratch: Path) -> None:
+def copy_to_assets(image: Path, scratch: Path) -> tuple[AssetLibrary, str]:
+    """A scanned library holding only image, and its key."""
     root = scratch / "assets"
     (root / "cosmic").mkdir(parents=True)
     (root / "cosmic" / image.name).write_bytes(image.read_bytes())
     library = AssetLibrary(root)
     library.scan()
-    sender.configure(library)
-    key = f"cosmic/{image.name}"
+    return library, f"cosmic/{image.name}"
+
+
+async def measure_on(api: FakeBotApi, rounds: int, image: Path,
+                     scratch: Path) -> tuple[list[float], list[float]]:
+    """Seconds of each round's upload and of its cached send, on a database of each round's."""
+    library, key = copy_to_assets(image, scratch)
+    async with Bot(TOKEN, base_url=api.base_url) as bot:
+        results = [
+            await one_round(bot, api, library, key, f"sqlite:///{scratch / f'round{n}.db'}")
+            for n in range(rounds)
+        ]
+    close_database()
+    uploads, cached = zip(*results)
+    return list(uploads), list(cached)
+
+
+async def measure(rounds: int, image: Path, uplink: float | None, scratch: Path) -> None:
     with FakeBotApi([TOKEN]) as api:
         api.upload_bandwidth = uplink
-        async with Bot(TOKEN, base_url=api.base_url) as bot:
-            results = [
-                await one_round(bot, api, key, f"sqlite:///{scratch / f'round{n}.db'}")
-                for n in range(rounds)
-            ]
-        uploads, cached = zip(*results)
+        uploads, cached = await measure_on(api, rounds, image, scratch)
         report(image, uplink, rounds, uploads, cached, api)
 
 

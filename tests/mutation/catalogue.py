@@ -1,20 +1,26 @@
-"""The mutants: one small bug each, in the code's own words, and the tests that must catch it."""
+"""The mutants: one small bug each, in the code's own words, and the tests that must catch it.
+
+They are grouped by layer in the modules named `*_mutants.py`; each names its module, the
+text it replaces (found exactly once), the module's own tests, and the bug a user would meet.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tests.mutation import (
+    bot_mutants,
+    schedule_mutants,
+    send_mutants,
+    several_bots_mutants,
+    storage_mutants,
+)
+from tests.mutation.mutant import Mutant
 
+MUTANTS: list[Mutant] = [
+    *schedule_mutants.MUTANTS,
+    *storage_mutants.MUTANTS,
+    *send_mutants.MUTANTS,
+    *bot_mutants.MUTANTS,
+    *several_bots_mutants.MUTANTS,
+]
 
-@dataclass(frozen=True)
-class Mutant:
-    """Replace `before` (found exactly once in `path`) by `after`; `tests` must then fail."""
-
-    name: str
-    path: str
-    before: str
-    after: str
-    tests: tuple[str, ...]
-    why: str
-
-
-MUTANTS: list[Mutant] = []
+__all__ = ["MUTANTS", "Mutant"]

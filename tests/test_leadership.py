@@ -1,0 +1,164 @@
+"""The leader lock, on a SQLite file and on PostgreSQL: one leads, the others wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlparse
+
+import psycopg2
+import pytest
+import pytest_asyncio
+
+from cosmobot.storage import leadership
+from cosmobot.storage.leadersession import LEADER_CLASS
+from cosmobot.storage.leadership import LeaderLock
+from cosmobot.storage.process import OWNER
+from tests.tcpproxy import FreezableProxy
+
+pytestmark = pytest.mark.timeout(60)
+
+BOT = 5_550_001
+HELD = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND classid = %s AND objid = %s AND objsubid = 2")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lock_url(request, tmp_path) -> str:
+    """A database URL for the lock: a SQLite file, or a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bot.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(autouse=True)
+def quick_standby(monkeypatch) -> None:
+    monkeypatch.setattr(leadership, "RETRY_SECONDS", 0.2)
+
+
+@pytest_asyncio.fixture
+async def locks():
+    """Make LeaderLocks; each is released when the test ends."""
+    made: list[LeaderLock] = []
+
+    def make(url: str, bot_id: int = BOT) -> LeaderLock:
+        made.append(LeaderLock(url, bot_id))
+        return made[-1]
+
+    yield make
+    for lock in made:
+        await lock.release()
+
+
+def run_sql(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Run one statement on a connection of the test's own; return its rows."""
+    connection = psycopg2.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def holders(url: str) -> list[tuple]:
+    """The server processes holding BOT's leader lock."""
+    return run_sql(url, HELD, (LEADER_CLASS, BOT))
+
+
+@pytest.mark.asyncio
+async def test_one_leads_and_the_other_stands_by_until_it_is_released(lock_url, locks, log_lines):
+    leader, standby = locks(lock_url), locks(lock_url)
+    await asyncio.wait_for(leader.acquire(), 10)
+    waiting = asyncio.create_task(standby.acquire())
+    await asyncio.sleep(1.0)  # five tries
+    assert not waiting.done()
+    await leader.release()
+    await asyncio.wait_for(waiting, 10)
+    assert not leader.lost.is_set() and not standby.lost.is_set()
+    said = [line.rstrip() for line in log_lines if f"bot {BOT}" in line]
+    assert said == [
+        f"INFO This process ({OWNER}) leads bot {BOT}",
+        f"INFO Standing by: process {OWNER} leads bot {BOT}",
+        f"INFO Taking over: this process ({OWNER}) leads bot {BOT} now",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_each_bot_has_a_lock_of_its_own(lock_url, locks):
+    both = asyncio.gather(locks(lock_url, BOT).acquire(), locks(lock_url, BOT + 1).acquire())
+    await asyncio.wait_for(both, 10)
+
+
+@pytest.mark.asyncio
+async def test_an_in_memory_database_has_one_process_the_leader(locks):
+    await asyncio.wait_for(locks("sqlite:///:memory:").acquire(), 1)
+
+
+@pytest.mark.asyncio
+async def test_a_database_out_of_reach_is_said_once_and_tried_until_it_answers(
+        tmp_path, locks, log_lines):
+    folder = tmp_path / "not-yet"  # the lock's file cannot be opened until it exists
+    waiting = asyncio.create_task(locks(f"sqlite:///{folder / 'bot.db'}").acquire())
+    await asyncio.sleep(1.0)  # five tries
+    assert not waiting.done()
+    folder.mkdir()
+    await asyncio.wait_for(waiting, 5)
+    said = [line.rstrip().split(" (")[0] for line in log_lines if f"bot {BOT}" in line]
+    assert said == [f"WARNING Cannot reach the database to see who leads bot {BOT}",
+                    f"INFO The database answers again: looking for bot {BOT}'s leader",
+                    "INFO This process"]
+
+
+@pytest.mark.asyncio
+async def test_a_terminated_session_deposes_the_leader_before_the_standby_leads(
+        postgres_url, locks):
+    leader, standby = locks(postgres_url), locks(postgres_url)
+    await asyncio.wait_for(leader.acquire(), 10)
+    waiting = asyncio.create_task(standby.acquire())
+    await asyncio.sleep(0.5)
+    [(pid,)] = holders(postgres_url)
+    run_sql(postgres_url, "SELECT pg_terminate_backend(%s)", (pid,))
+    await asyncio.wait_for(leader.lost.wait(), 3)
+    assert not waiting.done()  # the lock was free at once, but the standby waits its grace
+    await asyncio.wait_for(waiting, 10)
+    [(new_pid,)] = holders(postgres_url)
+    assert new_pid != pid and not standby.lost.is_set()
+
+
+def through(url: str, port: int) -> str:
+    """The URL with 127.0.0.1:port for its host and port."""
+    parts = urlparse(url)
+    user = parts.netloc.rpartition("@")[0]
+    host = f"127.0.0.1:{port}"
+    return parts._replace(netloc=f"{user}@{host}" if user else host).geturl()
+
+
+async def free_at(url: str, timeout: float) -> float:
+    """The loop time at which nobody holds BOT's lock any more (checked every 0.1 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await asyncio.to_thread(holders, url):
+        assert loop.time() < deadline, "the server never freed the lock"
+        await asyncio.sleep(0.1)
+    return loop.time()
+
+
+@pytest.mark.asyncio
+async def test_a_leader_cut_off_from_the_database_steps_down_before_the_lock_is_free(
+        postgres_url, locks):
+    address = urlparse(postgres_url)
+    proxy = FreezableProxy((address.hostname, address.port or 5432))
+    try:
+        leader = locks(through(postgres_url, proxy.port))
+        await asyncio.wait_for(leader.acquire(), 10)
+        loop = asyncio.get_running_loop()
+        proxy.frozen.set()  # neither side hears from the other; no connection closes
+        cut_off = loop.time()
+        freed = asyncio.create_task(free_at(postgres_url, timeout=15))
+        await asyncio.wait_for(leader.lost.wait(), 6)
+        stepped_down = loop.time()
+        assert not freed.done()
+        # The server ends the silent session itself (idle_session_timeout), freeing the lock.
+        assert stepped_down < await freed < cut_off + 8
+    finally:
+        proxy.close()
