@@ -7,16 +7,19 @@ Needs a PostgreSQL cluster of its own that it may stop and start, as `.ci/run` m
 COSMOBOT_TEST_OUTAGE_URL (an empty database you own there, which is emptied) and
 COSMOBOT_TEST_OUTAGE_CLUSTER ("15 outage"). A real `python -m cosmobot` runs against the fake
 Bot API; half the images are cached first. Then the server is stopped for --down seconds,
-while a user asks `/cosmic WORD` every --every seconds, for cached and new images in turn.
-Printed: the images asked for and sent during the outage, the uploads made meanwhile, the
-file_ids of those lost (not in the database once it is back), the uploads a restarted bot
-makes for those images, and the outage's lines in the log.
+while a new user asks `/cosmic WORD` every --every seconds, for cached and new images in turn.
+The bot steps down as leader while it cannot reach its database (never two pollers), so what
+is asked meanwhile waits at Telegram and is answered once it leads again. Printed: the images
+asked for during the outage and how many got their photo (and how long after the asking), the
+uploads made, the file_ids of those lost (not in the database once it is back), the uploads a
+restarted bot makes for those images, and the outage's lines in the log.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +48,15 @@ def ask(api: FakeBotApi, chat: int, word: str) -> bool:
     return True
 
 
+def photo_times(api: FakeBotApi) -> dict[int, float]:
+    """When each chat got its first photo (the fake's clock)."""
+    times: dict[int, float] = {}
+    for call in api.calls("sendPhoto"):
+        if call.status == 200:
+            times.setdefault(int(call.params["chat_id"]), call.timestamp)
+    return times
+
+
 def new_uploads(api: FakeBotApi) -> set[str]:
     """The titles of the images uploaded since the calls were last reset."""
     return {call.params["caption"].splitlines()[0].lower() for call in api.uploads()
@@ -65,20 +77,34 @@ def start_bot(env: dict, folder: Path, api: FakeBotApi) -> BotProcess:
 
 
 def during_outage(api: FakeBotApi, cluster: Cluster, words: list[str], down: float,
-                  every: float) -> tuple[int, int]:
-    """Stop the server for `down` seconds, asking meanwhile; (asked, sent)."""
+                  every: float) -> tuple[dict[int, float], float]:
+    """Stop the server for `down` seconds, a user asking every `every` s meanwhile.
+
+    Returns when each chat asked (time.monotonic(), the fake's clock) and when the server was
+    started again.
+    """
     cluster.stop()
-    stopped, asked, sent = time.monotonic(), 0, 0
+    stopped, asked = time.monotonic(), {}
     users = itertools.count(FIRST_USER)
     for word in itertools.cycle(words):
         if time.monotonic() - stopped > down:
             break
-        began = time.monotonic()
-        asked += 1
-        sent += ask(api, next(users), word)
-        time.sleep(max(0.0, every - (time.monotonic() - began)))
+        chat = next(users)
+        asked[chat] = time.monotonic()
+        api.push_text(chat, f"/cosmic {word}")
+        time.sleep(max(0.0, every - (time.monotonic() - asked[chat])))
     cluster.start()
-    return asked, sent
+    return asked, time.monotonic()
+
+
+def answered(api: FakeBotApi, asked: dict[int, float]) -> dict[int, float]:
+    """Wait (ANSWER_SECONDS at most once all could be) for every chat's photo; seconds each."""
+    try:
+        api.wait_until(lambda: set(asked) <= set(photo_times(api)), timeout=4 * ANSWER_SECONDS)
+    except AssertionError:
+        pass
+    times = photo_times(api)
+    return {chat: times[chat] - at for chat, at in asked.items() if chat in times}
 
 
 def run(args: argparse.Namespace, folder: Path) -> None:
@@ -96,7 +122,9 @@ def run(args: argparse.Namespace, folder: Path) -> None:
             for number, word in enumerate(cached):
                 ask(api, FIRST_USER - 1 - number, word)
             api.reset_calls()
-            asked, sent = during_outage(api, cluster, words, args.down, args.every)
+            asked, back_at = during_outage(api, cluster, words, args.down, args.every)
+            waits = answered(api, asked)
+            during = sum(photo_times(api)[chat] < back_at for chat in waits)
             uploaded = new_uploads(api)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not all(stored(OUTAGE_URL, w) for w in uploaded):
@@ -114,8 +142,10 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         after_restart = len(new_uploads(api))
     print(f"PostgreSQL down for {args.down:.0f} s; {len(cached)} of {len(words)} images cached "
           f"before; one /cosmic every {args.every:.1f} s")
-    print(f"images sent during the outage: {sent} of {asked} asked for")
-    print(f"uploads during the outage: {len(uploaded)}; their file_ids lost: {len(lost)}")
+    print(f"images asked for during the outage: {len(asked)}; sent: {len(waits)} ({during} "
+          f"before the server was back); seconds from asking to the photo: median "
+          f"{statistics.median(waits.values()):.1f}, max {max(waits.values()):.1f}")
+    print(f"uploads of new images: {len(uploaded)}; their file_ids lost: {len(lost)}")
     print(f"uploads after a restart, asking for those images again: {after_restart}")
     print(f"log: 'Database unreachable' x{bot.output.count('Database unreachable')}, "
           f"'reachable again' x{bot.output.count('Database reachable again')}, "
