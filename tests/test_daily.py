@@ -188,6 +188,18 @@ async def test_a_live_process_keeps_its_marks_leased_however_long_its_send_takes
     assert row(1).sending_since is None and row(1).sending_until is None
 
 
+async def test_renewing_leases_moves_only_this_processes_marks(memory_db):
+    subscribed(1)
+    subscribed(2)
+    now = DAY.replace(hour=9, minute=1)
+    assert daybook.claim(row(1).id, now, DAY.date())
+    assert daybook.claim(row(2).id, now, DAY.date(), owner=DEAD_PROCESS)
+    later = now + dt.timedelta(minutes=5)
+    assert daybook.renew_leases(BOT_ID, later) == 1
+    assert row(1).sending_until == later + daybook.SEND_LEASE
+    assert row(2).sending_until == now + daybook.SEND_LEASE  # a dead process's lease runs out
+
+
 async def test_blocked_and_vanished_chats_are_deactivated(memory_db, library, bot, fake_api):
     fake_api.strict_chats = True
     for chat in (1, 2, 3):
