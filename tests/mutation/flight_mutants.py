@@ -19,7 +19,7 @@ _PACING = ("tests/test_shared_pacing.py",)
 _KILLED = ("tests/test_daily.py::"
            "test_a_send_cut_off_by_a_kill_counts_as_delivered_once_its_lease_ends")
 _RENEWED = ("tests/test_daily.py::"
-            "test_a_live_process_keeps_its_marks_leased_however_long_its_send_takes")
+            "test_a_live_process_keeps_its_marks_leased_however_long_its_send_takes",)
 _OWN_MARKS = "tests/test_daily.py::test_renewing_leases_moves_only_this_processes_marks"
 _KEPT = ("tests/test_db_writes.py", "tests/test_outage.py")
 _LOGGED_ONCE = ("tests/test_outage.py::"
