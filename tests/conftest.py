@@ -14,6 +14,7 @@ from playhouse.db_url import connect
 
 from cosmobot import clock, sender
 from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage import outage
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
@@ -48,6 +49,14 @@ def _real_time() -> Iterator[None]:
     clock.set_offset(dt.timedelta(0))
     yield
     clock.set_offset(dt.timedelta(0))
+
+
+@pytest.fixture(autouse=True)
+def _no_outage_left_over() -> Iterator[None]:
+    """An outage one test's database had is not another test's to log the end of."""
+    outage.forget()
+    yield
+    outage.forget()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

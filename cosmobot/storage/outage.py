@@ -68,6 +68,11 @@ def note_success() -> None:
     _outage.succeeded()
 
 
+def forget() -> None:
+    """Forget an outage under way, unreported (a test's database, closed while it was away)."""
+    _outage.since = None
+
+
 def is_down() -> bool:
     """Whether the database was unreachable at the last call that reached it, or tried to."""
     return _outage.since is not None
