@@ -30,8 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from cosmobot.clock import utcnow
-from cosmobot.storage.database import (apply_migrations, close_database,
-                                       open_database)
+from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotProcess, texts
 from tests.factories import TOKEN, make_assets
