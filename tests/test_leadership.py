@@ -293,9 +293,13 @@ async def test_an_error_that_proves_no_server_down_steps_a_leader_down(
 
 
 @pytest.mark.asyncio
-async def test_a_process_in_its_takeover_grace_rides_nothing_out(quick_heartbeat, locks):
+async def test_a_process_in_its_takeover_grace_rides_nothing_out(
+        quick_heartbeat, locks, log_lines):
     lock = locks("sqlite:///:memory:")
     lock._backend = ScriptedSession(True, True, down(CLOSED), True, *[True] * 10)
     await asyncio.wait_for(lock.acquire(), 5)
     # The first lock was lost in the grace: it stood by and took it anew.
     assert lock._backend.calls[:4] == ["try_lock", "still_held", "still_held", "close"]
+    said = [line.split(":")[0] for line in log_lines if f"bot {BOT}" in line]
+    assert said == ["WARNING This process no longer leads bot 5550001", "INFO Standing by",
+                    "INFO Taking over"]
