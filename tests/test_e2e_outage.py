@@ -1,19 +1,21 @@
 """PostgreSQL stopped and started under a real `python -m cosmobot` answering /cosmic.
 
-The leader steps down while it cannot reach its database (see `storage.leadership`: never two
-pollers), so updates that arrive meanwhile wait at Telegram and are answered once it leads
-again; the uploads on their way when the database went away finish, and their file_ids are
-kept until it is back.
+The leader rides out a server that is plainly down (see `storage.leadership`: never two
+pollers), so updates that arrive meanwhile are answered from memory at once; the uploads made
+while the database is away keep their file_ids until it is back. With a standby beside it,
+exactly one of them polls once the server is back.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import psycopg2
 import pytest
 
 from tests.botrunner import BotProcess, photos
+from tests.test_e2e_failover import assert_one_poller_at_a_time, leader_and_standby
 from tests.dblocks import query_one
 from tests.factories import TOKEN, make_assets
 
@@ -25,7 +27,8 @@ NAMES = ("andromeda.jpg", "bode.jpg", "carina.jpg", "draco.jpg")
 OUTAGE_SECONDS = 20
 # The warnings of an outage: said once as it starts, and the leader's stepping down and back.
 LEADERSHIP_SAYS = ("Database unreachable", "no longer leads", "Gave up bot",
-                   "Cannot reach the database to see who leads")
+                   "Cannot reach the database to see who leads",
+                   "The database server ended this process's session")
 
 
 @pytest.fixture
@@ -118,3 +121,59 @@ def test_images_go_out_and_no_file_id_is_lost_while_postgresql_is_down(
         assert again.stop() == 0, again.output
     assert uploaded(fake_api) == []  # the file_ids uploaded during the outage were kept
     assert len(fake_api.file_id_sends()) == 2
+
+
+RIDERS = tuple(range(2001, 2009))
+AFTER = (2101, 2102)
+
+
+def test_a_leader_and_its_standby_ride_out_a_postgresql_stop_and_one_polls_after(
+        fake_api, bot_env, tmp_path, outage_cluster):
+    env = {**bot_env, "COSMOBOT_LOG_LEVEL": "DEBUG"}  # who polls is in each process's log
+    processes = [BotProcess(env, tmp_path).start() for _ in range(2)]
+    settled = time.monotonic()
+    try:
+        leader, standby = leader_and_standby(fake_api, processes)
+        for number, name in enumerate(NAMES[:3]):  # all but draco cached before the outage
+            ask(fake_api, ALICE + 100 + number, name.removesuffix(".jpg"))
+        fake_api.reset_calls()
+        outage_cluster.stop()
+        stopped = time.monotonic()
+        for number, chat in enumerate(RIDERS):
+            fake_api.push_text(chat, f"/cosmic {NAMES[number % 3].removesuffix('.jpg')}")
+            time.sleep(0.5)
+        fake_api.push_text(BORIS, "/cosmic draco")  # new: uploaded while the server is down
+        during = [answer(fake_api, chat, 0, timeout=20) for chat in (*RIDERS, BORIS)]
+        back = time.monotonic()
+        assert len(during) == len(RIDERS) + 1 and not outage_cluster.is_up()
+        time.sleep(max(0.0, stopped + OUTAGE_SECONDS - time.monotonic()))
+        outage_cluster.start()
+        fake_api.wait_until(lambda: cached_rows(outage_cluster.url) == 4, timeout=60)
+        time.sleep(5)  # past a standby's takeover grace: whoever leads now polls
+        settled = time.monotonic()
+        for chat in AFTER:
+            ask(fake_api, chat, "draco")
+    finally:
+        # The poller last: no handover on the way out.
+        statuses = [process.stop() for process in sorted(
+            processes, key=lambda process: polls_after(process, settled))]
+    assert statuses == [0, 0], [process.output for process in processes]
+    answered_at = [call.timestamp for call in fake_api.calls("sendPhoto")
+                   if call.status == 200 and int(call.params["chat_id"]) in (*RIDERS, BORIS)]
+    assert len(answered_at) == len(RIDERS) + 1 and max(answered_at) < back  # not after
+    chats = (*RIDERS, BORIS, *AFTER)
+    assert [len(photos(fake_api, chat)) for chat in chats] == [1] * len(chats)
+    assert [call.params["caption"].splitlines()[0] for call in fake_api.uploads()
+            if call.status == 200] == ["Draco"]
+    assert_one_poller_at_a_time([leader, standby])
+    polled_after = [process for process in processes if polls_after(process, settled)]
+    assert len(polled_after) == 1
+    for process in processes:
+        assert "ERROR" not in process.output and "Traceback" not in process.output
+
+
+def polls_after(process: BotProcess, since: float) -> bool:
+    """Whether the process asked getUpdates after the monotonic time `since` (its own log)."""
+    wall = dt.datetime.now() - dt.timedelta(seconds=time.monotonic() - since)
+    stamps = [line[:23] for line in process.output.splitlines() if "getUpdates" in line]
+    return any(dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f") > wall for stamp in stamps)

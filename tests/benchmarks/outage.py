@@ -8,8 +8,8 @@ COSMOBOT_TEST_OUTAGE_URL (an empty database you own there, which is emptied) and
 COSMOBOT_TEST_OUTAGE_CLUSTER ("15 outage"). A real `python -m cosmobot` runs against the fake
 Bot API; half the images are cached first. Then the server is stopped for --down seconds,
 while a new user asks `/cosmic WORD` every --every seconds, for cached and new images in turn.
-The bot steps down as leader while it cannot reach its database (never two pollers), so what
-is asked meanwhile waits at Telegram and is answered once it leads again. Printed: the images
+The leader rides out a server that is plainly down (it keeps polling), so what is asked
+meanwhile is answered at once, from memory, cached or uploaded anew. Printed: the images
 asked for during the outage and how many got their photo (and how long after the asking), the
 uploads made, the file_ids of those lost (not in the database once it is back), the uploads a
 restarted bot makes for those images, and the outage's lines in the log.

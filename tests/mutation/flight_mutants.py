@@ -25,6 +25,8 @@ _KEPT = ("tests/test_db_writes.py", "tests/test_outage.py")
 _LOGGED_ONCE = ("tests/test_outage.py::"
                 "test_an_outage_is_logged_once_as_it_starts_and_once_as_it_ends",)
 _MIGRATION = ("tests/test_migrations.py",)
+LEADERSHIP = "cosmobot/storage/leadership.py"
+_RIDE = ("tests/test_leadership.py",)
 
 MUTANTS = [
     Mutant("claim_not_taken", CLAIMS,
@@ -89,4 +91,25 @@ MUTANTS = [
            '    migrator.remove_fields("subscriptions", "sending_until")',
            "    pass",
            _MIGRATION, "rolling 006 back leaves its column behind (005's schema is not restored)"),
+    Mutant("server_closed_taken_for_silence", "cosmobot/storage/leadersession.py",
+           "                                  and SERVER_CLOSED_MARKER in str(error).lower())",
+           "                                  and False)",
+           _RIDE, "a leader goes silent on every PostgreSQL restart"),
+    Mutant("down_proof_does_not_move_the_deadline", LEADERSHIP,
+           "held_since = asked if server_down(error) else held_since",
+           "held_since = held_since",
+           _RIDE, "a leader steps down after 3 s of a server plainly down"),
+    Mutant("riding_refusal_ignored", LEADERSHIP,
+           "                if held:\n                    self._log_back(riding)",
+           "                if held or riding:\n                    self._log_back(riding)",
+           _RIDE, "a riding leader polls on beside the standby that took the lock: two pollers"),
+    Mutant("riding_timeout_ridden", LEADERSHIP,
+           "            except TimeoutError:\n                reason",
+           "            except TimeoutError:\n                if riding:\n"
+           "                    continue\n                reason",
+           _RIDE, "a partitioned riding leader polls on after the server freed its lock"),
+    Mutant("grace_rides_a_restart", LEADERSHIP,
+           "if self._settled and server_closed(error):",
+           "if server_closed(error):",
+           _RIDE, "a standby in its grace rides a restart beside the old leader: two pollers"),
 ]
