@@ -15,6 +15,11 @@ import psycopg2
 OUTAGE_URL = os.environ.get("COSMOBOT_TEST_OUTAGE_URL")
 OUTAGE_CLUSTER = os.environ.get("COSMOBOT_TEST_OUTAGE_CLUSTER")
 START_SECONDS = 60
+# The pids holding a leader lock (class, key) in the connection's own database: advisory locks
+# of other databases (another test run, another worker) share the server's pg_locks.
+LEADER_LOCK_HOLDERS = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                       "AND classid = %s AND objid = %s AND objsubid = 2 AND database = "
+                       "(SELECT oid FROM pg_database WHERE datname = current_database())")
 
 
 class Cluster:

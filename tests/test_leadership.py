@@ -14,13 +14,13 @@ from cosmobot.storage import leadership
 from cosmobot.storage.leadersession import LEADER_CLASS, server_closed, server_down
 from cosmobot.storage.leadership import LeaderLock
 from cosmobot.storage.process import OWNER
+from tests.pgcluster import LEADER_LOCK_HOLDERS
 from tests.tcpproxy import FreezableProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 BOT = 5_550_001
-HELD = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-        "AND classid = %s AND objid = %s AND objsubid = 2")
+HELD = LEADER_LOCK_HOLDERS
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
