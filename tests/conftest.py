@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
+import psycopg2
 import pytest
 from loguru import logger
 from playhouse.db_url import connect
@@ -18,14 +22,35 @@ from cosmobot.storage import outage
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
-from tests.pgcluster import OUTAGE_CLUSTER, OUTAGE_URL, Cluster
+from tests.pgcluster import OUTAGE_CLUSTER, OUTAGE_URL, Cluster, taken_in_turn
 
 POSTGRES_URL = os.environ.get("COSMOBOT_TEST_POSTGRES_URL")
+# pytest-xdist's worker name ("gw0"...), when the tests run on several workers at once.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+@functools.cache
+def _worker_database(url: str) -> str:
+    """url itself, or on an xdist worker a database of the worker's own beside it (made once).
+
+    The tests empty their database as they start: two workers must never share one.
+    """
+    if not WORKER:
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{WORKER}"
+    with closing(psycopg2.connect(url)) as connection:
+        connection.autocommit = True  # CREATE DATABASE runs outside a transaction
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _postgres_url() -> str:
     if POSTGRES_URL:
-        return POSTGRES_URL
+        return _worker_database(POSTGRES_URL)
     if os.environ.get("CI"):
         pytest.fail("COSMOBOT_TEST_POSTGRES_URL must be set in CI: PostgreSQL tests may not skip")
     pytest.skip("set COSMOBOT_TEST_POSTGRES_URL to run the PostgreSQL variant")
@@ -81,20 +106,24 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def outage_cluster() -> Iterator[Cluster]:
-    """A real PostgreSQL server the test may stop and start, with its database emptied."""
+    """A real PostgreSQL server the test may stop and start, with its database emptied.
+
+    One test at a time has it, whatever the worker or test run it belongs to.
+    """
     if not (OUTAGE_URL and OUTAGE_CLUSTER):
         if os.environ.get("CI"):
             pytest.fail("COSMOBOT_TEST_OUTAGE_URL and COSMOBOT_TEST_OUTAGE_CLUSTER must be set "
                         "in CI: outage tests may not skip")
         pytest.skip("set COSMOBOT_TEST_OUTAGE_URL and COSMOBOT_TEST_OUTAGE_CLUSTER to run it")
     cluster = Cluster(OUTAGE_CLUSTER, OUTAGE_URL)
-    cluster.start()
-    _empty_postgres(OUTAGE_URL)
-    try:
-        yield cluster
-    finally:
-        cluster.start()  # whatever the test did, the next one finds it running
+    with taken_in_turn(cluster):
+        cluster.start()
         _empty_postgres(OUTAGE_URL)
+        try:
+            yield cluster
+        finally:
+            cluster.start()  # whatever the test did, the next one finds it running
+            _empty_postgres(OUTAGE_URL)
 
 
 @pytest.fixture

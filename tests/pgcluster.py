@@ -6,9 +6,14 @@ COSMOBOT_TEST_OUTAGE_URL and its version and name in COSMOBOT_TEST_OUTAGE_CLUSTE
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg2
 
@@ -56,3 +61,12 @@ class Cluster:
         run_as = [] if os.geteuid() == 0 else ["sudo", "-n", "-u", "postgres"]
         subprocess.run([*run_as, "pg_ctlcluster", "--skip-systemctl-redirect", self.version,
                         self.name, *action], check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def taken_in_turn(cluster: Cluster) -> Iterator[None]:
+    """Hold the cluster alone: tests on other pytest-xdist workers (or runs) wait their turn."""
+    path = Path(tempfile.gettempdir()) / f"cosmobot-tests-{cluster.version}-{cluster.name}.lock"
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # freed by closing, or by the process's end
+        yield
