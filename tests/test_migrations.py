@@ -6,7 +6,7 @@ import datetime as dt
 from peewee_migrate.auto import diff_many
 
 from cosmobot.storage.database import apply_migrations, migration_router, pending_migrations
-from cosmobot.storage.models import ImageAsset, SeenImage, SendCount, Subscription
+from cosmobot.storage.models import BotSetting, ImageAsset, SeenImage, SendCount, Subscription
 
 MIGRATIONS = [
     "001_add_image_assets_table",
@@ -14,11 +14,13 @@ MIGRATIONS = [
     "003_add_seen_images_and_send_counts",
     "004_add_daily_round_bookkeeping",
     "005_several_bots",
+    "006_bot_settings",
 ]
-MODELS = [ImageAsset, Subscription, SeenImage, SendCount]
-TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts"]
+MODELS = [ImageAsset, Subscription, SeenImage, SendCount, BotSetting]
+TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts", "bot_settings"]
 # The tables each migration adds, in order.
-ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [], []]
+ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [], [],
+         ["bot_settings"]]
 BOOKKEEPING = {"delivered_at", "sending_owner", "sending_day", "set_aside"}
 
 
@@ -57,6 +59,14 @@ def test_rollback_drops_the_tables_one_migration_at_a_time(empty_db):
         assert all(set(added) <= tables for added in ADDED[:applied - 1])
         assert pending_migrations() == MIGRATIONS[applied - 1:]
     assert apply_migrations() == MIGRATIONS
+
+
+def test_a_bot_setting_is_one_row_per_bot_and_name(db):
+    BotSetting.put(1, "webhook", "a").execute()
+    BotSetting.put(1, "webhook", "b").execute()
+    BotSetting.put(2, "webhook", "c").execute()
+    assert (BotSetting.read(1, "webhook"), BotSetting.read(2, "webhook")) == ("b", "c")
+    assert BotSetting.read(3, "webhook") is None and BotSetting.select().count() == 2
 
 
 def test_subscriptions_are_unique_by_bot_and_chat_and_indexed_for_each_bots_round(db):

@@ -20,6 +20,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from cosmobot.bot.duties import BOOTSTRAP_RETRIES, give_up_duties, take_duties
+from cosmobot.bot.webhook import WebhookServer
 from cosmobot.botapi.polling import PollingRequest
 from cosmobot.botapi.retry import retry_after_seconds
 from cosmobot.schedule.jobs import LEADING
@@ -85,6 +86,7 @@ class Life:
     def __init__(self, application: Application) -> None:
         self.application = application
         self.lock: LeaderLock | None = None
+        self.server: WebhookServer | None = None
         self._leading: asyncio.Task | None = None
         self._stopping = asyncio.Event()
 
@@ -96,6 +98,10 @@ class Life:
             await application.post_init(application)
         await application.start()
         settings = application.bot_data["settings"]
+        if settings.webhook is not None:
+            # Every worker serves, leader or not: the proxy sends each its share of updates.
+            self.server = WebhookServer(application, settings.webhook)
+            await self.server.start()
         self.lock = LeaderLock(settings.database_url, application.bot.id)
         self._leading = asyncio.create_task(self._lead(), name="leadership")
         self._leading.add_done_callback(self._end_on_failure)
@@ -133,6 +139,9 @@ class Life:
         """Give the duties back, release the lock, then stop and shut the Application down."""
         application = self.application
         self._stopping.set()
+        if self.server is not None:
+            # First: the proxy sends the next updates to the other workers.
+            await self.server.stop()
         if self._leading is not None:
             await asyncio.wait([self._leading])
         if application.bot_data.get(LEADING):
