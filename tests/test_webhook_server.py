@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import socket
 from urllib.parse import urlparse
@@ -84,6 +85,21 @@ async def test_a_request_without_the_right_secret_is_refused_and_not_handled(wor
     server, client = worker
     assert await post(client, UPDATE, secret) == 403
     assert queued(server) == []
+
+
+async def test_the_secret_is_compared_in_constant_time(worker, monkeypatch):
+    compared, constant_time = [], hmac.compare_digest
+
+    def compare_digest(given, expected) -> bool:
+        compared.append((given, expected))
+        return constant_time(given, expected)
+
+    # A comparison that stops at the first wrong character tells a guesser how much matched.
+    monkeypatch.setattr(webhook_server.hmac, "compare_digest", compare_digest)
+    server, client = worker
+    assert await post(client, UPDATE, "wrong") == 403
+    assert await post(client, UPDATE) == 200
+    assert compared == [(b"wrong", SECRET.encode()), (SECRET.encode(), SECRET.encode())]
 
 
 @pytest.mark.parametrize("body", ["{not json", "[1, 2]", "null", json.dumps({"text": "hi"})])

@@ -12,6 +12,7 @@ from tests.mutation import (
     send_mutants,
     several_bots_mutants,
     storage_mutants,
+    webhook_mutants,
 )
 from tests.mutation.mutant import Mutant
 
@@ -21,6 +22,7 @@ MUTANTS: list[Mutant] = [
     *send_mutants.MUTANTS,
     *bot_mutants.MUTANTS,
     *several_bots_mutants.MUTANTS,
+    *webhook_mutants.MUTANTS,
 ]
 
 __all__ = ["MUTANTS", "Mutant"]
