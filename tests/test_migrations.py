@@ -14,7 +14,7 @@ MIGRATIONS = [
     "003_add_seen_images_and_send_counts",
     "004_add_daily_round_bookkeeping",
     "005_several_bots",
-    "006_bot_settings",
+    "007_bot_settings",
 ]
 MODELS = [ImageAsset, Subscription, SeenImage, SendCount, BotSetting]
 TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts", "bot_settings"]

@@ -1,4 +1,4 @@
-"""Peewee migrations -- 006_bot_settings.py.
+"""Peewee migrations -- 007_bot_settings.py.
 
 bot_settings: small named values a bot keeps across restarts and processes, one row per bot
 and name. The webhook's leader keeps there what it last registered with Telegram, so a new
