@@ -162,6 +162,11 @@ def test_workers_share_the_updates_and_one_leader_registers_once(
     assert len(registrations(fake_api)) == 1
     assert "Registered the webhook" in leader.output
     assert "Registered the webhook" not in last.output + killed.output
+    # A standby asks Telegram nothing about the webhook (each process logs its calls at DEBUG).
+    before_the_lead = last.output.split(TAKES_OVER, 1)[0]
+    for standby_output in (killed.output, before_the_lead):
+        assert "getWebhookInfo" not in standby_output and "setWebhook" not in standby_output
+    assert "getWebhookInfo" in leader.output
     # Every user got one photo, whichever worker got the update and however often it came.
     for user in (*range(100, 109), *range(200, 209), *range(300, 306)):
         assert len(photos(fake_api, user)) == 1
