@@ -346,7 +346,7 @@ async def test_the_figures_count_each_chat_on_its_own_date_and_every_failed_try(
                        description="Bad Request: not enough rights to send photos")
     for minute in (31, 34):  # a try, and its retry a few minutes later
         await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, minute))
-    figures = daily.day_figures(dt.datetime(2026, 6, 2, 2, 0))
+    figures = daily.day_figures(BOT_ID, dt.datetime(2026, 6, 2, 2, 0))
     # 19:00 on 1 June in Los Angeles: its image of 1 June is today's there.
     assert (figures.done, figures.failed) == (3, 2)
     assert (figures.active, figures.inactive, figures.set_aside) == (4, 1, 0)
@@ -473,9 +473,9 @@ async def test_a_chat_that_stops_after_the_round_read_it_gets_no_image(
     subscribed(2)
     due_batch = daybook.due_batch
 
-    def read_then_stop(now):  # chat 1's /stop lands between the round's read and its send
-        batch = due_batch(now)
-        subscriptions.unsubscribe(1)
+    def read_then_stop(bot_id, now):  # chat 1's /stop lands between the round's read and its send
+        batch = due_batch(bot_id, now)
+        subscriptions.unsubscribe(bot_id, 1)
         return batch
 
     monkeypatch.setattr(daybook, "due_batch", read_then_stop)
