@@ -1,8 +1,8 @@
 """The leader's duties: what only the process leading the bot does, taken and given back.
 
-The leader polls Telegram, runs the daily round, publishes the command menu, warms the cache
-and prunes the database. Every process, leader or not, rescans the images and saves its send
-counts (jobs scheduled in `app.post_init`).
+The leader polls Telegram (in webhook mode: registers the webhook), runs the daily round,
+publishes the command menu, warms the cache and prunes the database. Every process, leader or
+not, rescans the images and saves its send counts (jobs scheduled in `app.post_init`).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The process's life: start, lead the bot whenever this process holds its lock, stop.
 
-In the order PTB's `run_polling` keeps, with leadership in the middle: initialize (retried
-on network errors) and post_init; start (update processing, the jobs every process runs);
-then, until a stop signal, `stop_running()` or `loop.stop()`: wait for the leader lock, take
-the leader's duties, and give them back (polling first) if the lock is lost, then stand by
-again. Stopping gives the duties back, releases the lock so a standby takes over at once, then
+In the order PTB's `run_polling` keeps, with leadership in the middle: initialize (retried on
+network errors) and post_init; start (update processing, the jobs every process runs); in
+webhook mode, serve the webhook (every process, leader or not); then, until a stop signal,
+`stop_running()` or `loop.stop()`: wait for the leader lock, take the leader's duties, and give
+them back (polling first) if the lock is lost, then stand by again. Stopping closes the webhook
+server first, gives the duties back, releases the lock so a standby takes over at once, then
 stops the Application: post_stop, shutdown, post_shutdown.
 """
 
