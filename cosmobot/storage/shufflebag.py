@@ -25,6 +25,7 @@ from loguru import logger
 from cosmobot.storage import writes
 from cosmobot.storage.database import database, read_in_db_thread
 from cosmobot.storage.models import SeenImage
+from cosmobot.storage.outage import is_unreachable
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,10 @@ async def open_bag(bot_id: int, chat_id: int) -> Bag:
     try:
         seen = await read_in_db_thread(_seen_keys, bot_id, chat_id)
     except peewee.PeeweeException as error:
-        # A repeat is a small price; leaving the user without an image is not.
-        logger.warning("Cannot read which images chat {} has seen: {}", chat_id, error)
+        # A repeat is a small price; leaving the user without an image is not. An outage is
+        # logged once, as it starts: its failed reads need no line each.
+        log = logger.debug if is_unreachable(error) else logger.warning
+        log("Cannot read which images chat {} has seen: {}", chat_id, error)
         seen = []
     finally:
         state.reads -= 1

@@ -14,6 +14,7 @@ SUBSCRIPTIONS = "cosmobot/schedule/subscriptions.py"
 JOBS = "cosmobot/schedule/jobs.py"
 
 INLINE_TESTS = ("tests/test_e2e_inline.py", "tests/test_e2e_inline_paging.py")
+INLINE_UNIT_TESTS = ("tests/test_inline.py",)
 STATS_TESTS = ("tests/test_daily.py", "tests/test_e2e_stats.py")
 GROUP_TESTS = ("tests/test_daily.py", "tests/test_e2e_groups.py", "tests/test_e2e_daily.py")
 CHATLANES_TESTS = ("tests/test_chatlanes.py", "tests/test_e2e_flood.py")
@@ -32,13 +33,29 @@ INLINE_MODE = [
            "is_personal=False",
            INLINE_TESTS, "one user's selection of the day is cached for everyone"),
     Mutant("in_no_match_when_uncached", INLINE,
-           "button = _button(language, bool(keys)) if not cached else None",
-           "button = _button(language, bool(cached)) if not cached else None",
+           "button = _button(language, bool(keys)) if not page else None",
+           "button = _button(language, bool(page)) if not page else None",
            INLINE_TESTS, "matches not cached yet are told 'Nothing found'"),
     Mutant("in_never_warms", INLINE,
-           "if len(cached) < len(keys) and warmer is not None:",
-           "if len(cached) > len(keys) and warmer is not None:",
+           "        warmer.start(bot)  # the missing ones",
+           "        pass  # the missing ones",
            INLINE_TESTS, "an inline query never starts the warm-up of what it lacks"),
+    Mutant("in_checks_every_match", INLINE,
+           "        page_keys = cached[start:start + PAGE_SIZE]\n",
+           "        page_keys = cached[start:]\n",
+           INLINE_UNIT_TESTS, "each inline query checks every cached match, not only its page"),
+    Mutant("in_stale_row_not_warmed", INLINE,
+           "if (len(cached) < len(keys) or len(page) < len(page_keys)) and warmer is not None:",
+           "if len(cached) < len(keys) and warmer is not None:",
+           INLINE_UNIT_TESTS, "a replaced image stays out of inline answers until it is sent"),
+    Mutant("in_daily_stride_shares_a_factor", INLINE,
+           "[n for n in _STRIDES if math.gcd(n, count) == 1]",
+           "list(_STRIDES)",
+           INLINE_UNIT_TESTS, "an empty query's pages repeat some images and never show others"),
+    Mutant("in_unknown_keys_not_read", INLINE,
+           "        known = filecache.keys_in_memory(bot.id)\n    return",
+           "    return",
+           INLINE_TESTS, "after a restart inline mode offers nothing until images are sent"),
     Mutant("in_same_pick_every_day", INLINE,
            'random.Random(f"{user_id}:{utcnow().date().isoformat()}")',
            'random.Random(f"{user_id}")',

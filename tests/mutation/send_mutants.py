@@ -6,11 +6,15 @@ from tests.mutation.mutant import Mutant
 
 RATELIMIT = "cosmobot/botapi/ratelimit.py"
 SEARCH = "cosmobot/images/search.py"
+ASSETS = "cosmobot/images/assets.py"
+LOGS = "cosmobot/logs.py"
+APP = "cosmobot/bot/app.py"
 TEXTS = "cosmobot/texts.py"
 DELIVERY = "cosmobot/delivery.py"
 
 RATELIMIT_TESTS = ("tests/test_ratelimit.py",)
 SEARCH_TESTS = ("tests/test_search.py",)
+ASSETS_TESTS = ("tests/test_assets.py", "tests/test_sender.py")
 TEXTS_TESTS = ("tests/test_texts.py", "tests/test_e2e_language.py", "tests/test_e2e_long_input.py")
 DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
                   "tests/test_e2e_shufflebag.py", "tests/test_e2e_long_input.py",
@@ -18,8 +22,8 @@ DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
 
 PACING = [
     Mutant("rl_groups_paced_as_private", RATELIMIT,
-           "if isinstance(chat, int) and chat > 0:",
-           "if isinstance(chat, int) and chat < 0:",
+           "return isinstance(chat, int) and chat > 0",
+           "return isinstance(chat, int) and chat < 0",
            RATELIMIT_TESTS, "groups get a message a second (Telegram answers 429)"),
     Mutant("rl_no_reply_priority", RATELIMIT,
            "(urgent or not self._replies_waiting)",
@@ -54,13 +58,27 @@ PACING = [
 
 SEARCH_MUTANTS = [
     Mutant("se_any_word", SEARCH,
-           "return all(any(word.startswith(part) for word in candidates) for part in query)",
-           "return any(any(word.startswith(part) for word in candidates) for part in query)",
+           "found = keys if found is None else found & keys",
+           "found = keys if found is None else found | keys",
            SEARCH_TESTS, "/cosmic crab nebula sends any nebula"),
     Mutant("se_substring", SEARCH,
-           "word.startswith(part)",
-           "part in word",
+           "            if not word.startswith(part):\n                break\n",
+           "            if part not in word:\n                continue\n",
            SEARCH_TESTS, "/cosmic ula finds every nebula"),
+    Mutant("se_first_word_only", SEARCH,
+           "            if not word.startswith(part):\n                break\n"
+           "            keys |= self._keys_of[word]\n",
+           "            if word.startswith(part):\n                keys |= self._keys_of[word]\n"
+           "            break\n",
+           SEARCH_TESTS, "/cosmic neb finds the nebula titled 'Neb' but no other"),
+    Mutant("se_index_never_rebuilt", SEARCH,
+           "if built is None or built[0] != library.generation:",
+           "if built is None:",
+           SEARCH_TESTS, "images added while the bot runs are never found by title"),
+    Mutant("se_discarded_found", SEARCH,
+           "return sorted(key for key in index_of(library).matching(parts) if library.get(key))",
+           "return sorted(index_of(library).matching(parts))",
+           SEARCH_TESTS, "a search offers an image found bad since the scan"),
     Mutant("se_yo_distinct", SEARCH,
            '.casefold().replace("ё", "е")',
            ".casefold()",
@@ -73,6 +91,35 @@ SEARCH_MUTANTS = [
            'SEARCH_LANGUAGES = ("en", "ru")',
            'SEARCH_LANGUAGES = ("en",)',
            SEARCH_TESTS, "Russian titles are not searched"),
+]
+
+ASSETS_MUTANTS = [
+    Mutant("as_symlink_since_scan_followed", ASSETS,
+           "        if asset is not None and files.is_regular_file(asset.real):\n",
+           "        if asset is not None:\n",
+           ASSETS_TESTS, "a file swapped for a symlink out of cosmic/ after the scan is sent"),
+    Mutant("as_header_check_never_run", APP,
+           "    application.job_queue.run_once(jobs.check_image_headers, when=0, "
+           "name=jobs.HEADERS_JOB)\n",
+           "",
+           ("tests/test_e2e_bot.py",), "a bad image nobody asked for stays listed until a rescan"),
+    Mutant("as_header_check_drops_a_fixed_file", ASSETS,
+           "                if self._assets.get(asset.key) is asset:  # not rescanned meanwhile\n",
+           "                if True:  # not rescanned meanwhile\n",
+           ASSETS_TESTS, "a file fixed while its old header was checked is skipped anyway"),
+    Mutant("as_header_check_undoes_a_rescan", ASSETS,
+           "checked[1] if checked is not None and checked[0] is current else current",
+           "checked[1] if checked is not None else current",
+           ASSETS_TESTS, "a header check puts back the old facts of a file rescanned meanwhile"),
+    Mutant("as_rescan_reads_every_header", ASSETS,
+           '            return earlier, ""  # unchanged since the last scan: '
+           'its header was read then\n',
+           "            pass\n",
+           ASSETS_TESTS, "every rescan opens all 100,000 images again"),
+    Mutant("lg_every_record_built", LOGS,
+           "level=logger.level(level).no",
+           "level=0",
+           ("tests/test_logs.py",), "every library's debug record is built, then dropped"),
 ]
 
 TEXTS_MUTANTS = [
@@ -117,4 +164,4 @@ DELIVERY_MUTANTS = [
            DELIVERY_TESTS, "in a forum the no-match reply goes to General"),
 ]
 
-MUTANTS = [*PACING, *SEARCH_MUTANTS, *TEXTS_MUTANTS, *DELIVERY_MUTANTS]
+MUTANTS = [*PACING, *SEARCH_MUTANTS, *ASSETS_MUTANTS, *TEXTS_MUTANTS, *DELIVERY_MUTANTS]
