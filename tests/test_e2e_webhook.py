@@ -19,6 +19,7 @@ import pytest
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.botrunner import BotProcess, photos, texts
 from tests.factories import TOKEN, make_assets
+from tests.fakebotapi import FloodLimits
 from tests.tcpproxy import FreezableProxy
 from tests.test_leadership import through
 
@@ -175,6 +176,22 @@ def test_workers_share_the_updates_and_one_leader_registers_once(
     # At DEBUG the library logs setWebhook's parameters: the secret among them is masked.
     assert "secret_token" in leader.output
     assert SECRET not in "".join(w.output for w in workers)
+
+
+def test_workers_together_keep_telegrams_flood_limits(fake_api, database_url, tmp_path):
+    workers = start_workers(database_url, fake_api, tmp_path)
+    fake_api.flood_limits = limits = FloodLimits()
+    users = range(500, 590)  # three seconds of Telegram's 30 a second, asked within one
+    try:
+        for user in users:
+            fake_api.push_text(user, "/help")
+        fake_api.wait_until(lambda: all(texts(fake_api, user) for user in users), timeout=60)
+    finally:
+        for worker in workers:
+            worker.process.stop()
+    assert answered_by(fake_api) == {w.address for w in workers}
+    assert limits.refused == 0
+    assert all(len(texts(fake_api, user)) == 1 for user in users)
 
 
 def test_a_process_in_polling_mode_removes_the_webhook(fake_api, database_url, tmp_path):

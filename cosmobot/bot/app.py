@@ -85,7 +85,10 @@ def rate_limiter_for(settings: Settings) -> LaneRateLimiter:
     In polling mode the leader alone answers users and runs the round; in webhook mode every
     worker answers the updates it is given, and together they must keep Telegram's limits.
     """
-    return build_rate_limiter()
+    token = settings.require_token()
+    return build_rate_limiter(shared=settings.webhook is not None,
+                              database_url=settings.database_url,
+                              bot_id=int(token.split(":")[0]))
 
 
 async def post_init(application: Application) -> None:

@@ -7,6 +7,7 @@ from tests.mutation.mutant import Mutant
 SERVER = "cosmobot/bot/webhook.py"
 REGISTRATION = "cosmobot/bot/registration.py"
 LIFECYCLE = "cosmobot/bot/lifecycle.py"
+APP = "cosmobot/bot/app.py"
 CONFIG = "cosmobot/config.py"
 
 _SERVER_TESTS = ("tests/test_webhook_server.py",)
@@ -65,6 +66,10 @@ MUTANTS = [
            "            await register_or_say_why(application.bot, settings.webhook,"
            " ALLOWED_UPDATES)\n",
            _E2E_SHARE, "every worker registers the webhook, not only the leader"),
+    Mutant("wh-workers-pace-alone", APP,
+           "shared=settings.webhook is not None,", "shared=False,",
+           ("tests/test_e2e_webhook.py::test_workers_together_keep_telegrams_flood_limits",),
+           "three workers send up to 90 messages a second, and Telegram refuses the rest"),
     Mutant("wh-secret-logged", CONFIG,
            "return ((self.token,) if self.token else ()) + webhook_secret",
            "return (self.token,) if self.token else ()",
