@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 from dotenv import dotenv_values
 
@@ -21,18 +21,25 @@ LOG_LEVEL = "COSMOBOT_LOG_LEVEL"
 TIMEZONE = "COSMOBOT_TIMEZONE"
 CACHE_CHAT_ID = "COSMOBOT_CACHE_CHAT_ID"
 ADMIN_IDS = "COSMOBOT_ADMIN_IDS"
+WEBHOOK_URL = "COSMOBOT_WEBHOOK_URL"
+WEBHOOK_LISTEN = "COSMOBOT_WEBHOOK_LISTEN"
+WEBHOOK_SECRET = "COSMOBOT_WEBHOOK_SECRET"
 
 DEFAULT_DATABASE_URL = "sqlite:///cosmobot.db"
 DEFAULT_ASSETS_DIR = "assets/images"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1:8080"
 # The databases cosmobot is built and tested for (peewee knows more, e.g. MySQL).
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
 # Telegram tokens are "<bot id>:<secret>"; checking the shape catches pasted quotes and spaces.
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+# What Telegram accepts as a webhook's secret token, and the ports it posts to.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = (80, 88, 443, 8443)
 
 
 REDACTED = "[REDACTED]"
@@ -51,6 +58,27 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook mode: the public URL Telegram posts to, where this worker listens, the secret."""
+
+    url: str
+    secret: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    @property
+    def path(self) -> str:
+        """The path of the URL, which the worker serves on its listen address."""
+        return urlsplit(self.url).path or "/"
+
+    @property
+    def listen(self) -> str:
+        """The listen address as host:port."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything cosmobot reads from its environment."""
 
@@ -65,6 +93,8 @@ class Settings:
     cache_chat_id: int | None = None
     # Telegram user ids allowed to use /stats.
     admin_ids: frozenset[int] = frozenset()
+    # Set: updates come by webhook to this process's own server; None: the leader polls.
+    webhook: WebhookSettings | None = None
 
     def __repr__(self) -> str:
         # The token is a secret: keep it out of reprs, tracebacks and logs.
@@ -73,7 +103,8 @@ class Settings:
             f"Settings(token=<{shown}>, database_url={redact_url(self.database_url)!r}, "
             f"assets_dir={str(self.assets_dir)!r}, api_url={self.api_url!r}, "
             f"log_level={self.log_level!r}, timezone={self.timezone!r}, "
-            f"cache_chat_id={self.cache_chat_id!r}, admin_ids={sorted(self.admin_ids)!r})"
+            f"cache_chat_id={self.cache_chat_id!r}, admin_ids={sorted(self.admin_ids)!r}, "
+            f"webhook={self.webhook!r})"
         )
 
     def require_cache_chat(self) -> int:
@@ -96,7 +127,8 @@ class Settings:
         """Strings that must never be written anywhere, wherever they appear."""
         # A database password is masked by its place in a URL or DSN instead (redact_url):
         # masking a short or ordinary word everywhere would garble logs and reveal it.
-        return (self.token,) if self.token else ()
+        webhook_secret = (self.webhook.secret,) if self.webhook else ()
+        return ((self.token,) if self.token else ()) + webhook_secret
 
 
 def load_settings(
@@ -127,6 +159,10 @@ def load_settings(
         timezone=read(TIMEZONE, DEFAULT_TIMEZONE),
         cache_chat_id=parse_chat_id(read(CACHE_CHAT_ID, ""), CACHE_CHAT_ID),
         admin_ids=parse_admin_ids(read(ADMIN_IDS, "")),
+        webhook=parse_webhook(
+            read(WEBHOOK_URL, ""), read(WEBHOOK_LISTEN, DEFAULT_WEBHOOK_LISTEN),
+            read(WEBHOOK_SECRET, ""),
+        ),
     )
     validate(settings)
     return settings
@@ -181,6 +217,55 @@ def parse_admin_ids(value: str) -> frozenset[int]:
             )
         ids.add(int(part))
     return frozenset(ids)
+
+
+def parse_webhook(url: str, listen: str, secret: str) -> WebhookSettings | None:
+    """Return the webhook settings (None without a URL: polling mode)."""
+    if not url:
+        return None
+    webhook_url_problem(url)
+    if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
+        raise ConfigError(
+            f"{WEBHOOK_SECRET} must be set in webhook mode, to 1-256 letters, digits, _ or -, "
+            "the characters Telegram allows in a secret token"
+        )
+    host, port = parse_listen(listen)
+    return WebhookSettings(url=url, secret=secret, host=host, port=port)
+
+
+def webhook_url_problem(url: str) -> None:
+    """Raise ConfigError unless url is one Telegram would post updates to."""
+    parsed = urlsplit(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    if parsed.scheme != "https" or not parsed.hostname or any(c.isspace() for c in url) \
+            or parsed.fragment:
+        raise ConfigError(
+            f"{WEBHOOK_URL} must be the public https URL Telegram posts updates to, "
+            "such as https://bot.example.org/hook"
+        )
+    if port is not None and port not in WEBHOOK_PORTS:
+        raise ConfigError(
+            f"{WEBHOOK_URL} may name port 80, 88, 443 or 8443 or none: Telegram posts to "
+            "no other"
+        )
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """Return the host and port of a host:port listen address."""
+    parsed = urlsplit(f"//{listen}")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if not parsed.hostname or not port or parsed.path or parsed.username is not None:
+        raise ConfigError(
+            f"{WEBHOOK_LISTEN} must be host:port, such as {DEFAULT_WEBHOOK_LISTEN} or "
+            "0.0.0.0:8443, not " + repr(listen)
+        )
+    return parsed.hostname, port
 
 
 def database_url_problem(url: str) -> str | None:

@@ -22,6 +22,7 @@ from tests.factories import BOT_ID, OTHER_BOT_ID
 BEFORE = "004_add_daily_round_bookkeeping"
 SEVERAL_BOTS = "005_several_bots"
 CROSS_PROCESS = "006_add_cross_process_tables"  # comes after, and keeps the rows as they are
+BOT_SETTINGS = "007_bot_settings"  # and this too
 ORION, VEGA = "cosmic/orion.jpg", "cosmic/vega.jpg"
 NOON = dt.datetime(2026, 6, 1, 12, 0)
 OWNED = (Subscription, SeenImage, SendCount)
@@ -64,7 +65,7 @@ def test_the_rows_go_to_the_databases_only_bot(empty_db):
     cached(empty_db, ORION, BOT_ID, "AgAC-orion")
     cached(empty_db, VEGA, BOT_ID, "AgAC-vega")
     rows_of_a_running_bot(empty_db)
-    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS]
+    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, BOT_SETTINGS]
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
     assert ImageAsset.lookup(BOT_ID, ORION).file_id == "AgAC-orion"
     assert ImageAsset.lookup(BOT_ID, VEGA).file_id == "AgAC-vega"
@@ -131,8 +132,8 @@ def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
                             local_time="09:00", zone="UTC", next_at=NOON)
         SeenImage.mark(bot_id, 1, ORION).execute()
         SendCount.add(bot_id, "uploads", total).execute()
-    migration_router().rollback()  # 006
-    migration_router().rollback()  # 005
+    while SEVERAL_BOTS in migration_router().done:  # the later migrations first, then 005
+        migration_router().rollback()
     assert not {"bot_id"} & (columns(empty_db, "subscriptions") | columns(empty_db, "seen_images"))
     assert empty_db.execute_sql("SELECT file_id FROM image_assets").fetchall() == [("AgAC-mine",)]
     assert empty_db.execute_sql("SELECT chat_id FROM subscriptions").fetchall() == [(1,)]
@@ -143,7 +144,7 @@ def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
     with pytest.raises(peewee.IntegrityError):  # the older schema's keys are back
         with empty_db.atomic():
             subscribed(empty_db, 1)
-    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS]  # forward again: the one bot's
+    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, BOT_SETTINGS]  # forward again
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
 
 

@@ -17,7 +17,7 @@ from cosmobot.bot import daily_handlers, handlers
 from cosmobot.bot.chatlanes import ChatLaneProcessor
 from cosmobot.bot.lifecycle import POLLING
 from cosmobot.botapi.polling import PollingRequest
-from cosmobot.botapi.ratelimit import build_rate_limiter
+from cosmobot.botapi.ratelimit import LaneRateLimiter, build_rate_limiter
 from cosmobot.config import Settings
 from cosmobot.delivery import COSMIC_PATTERN
 from cosmobot.images.assets import AssetLibrary
@@ -34,8 +34,12 @@ SHUTDOWN_WRITES_SECONDS = 10
 def build_application(settings: Settings) -> Application:
     """Build the Application with every handler registered here, in one place."""
     polling = PollingRequest(connection_pool_size=1)
+    builder = Application.builder()
+    if settings.webhook is not None:
+        # Updates come to this process's own server (bot.webhook), not to an Updater.
+        builder = builder.updater(None)
     application = (
-        Application.builder()
+        builder
         .token(settings.require_token())
         .base_url(settings.api_url)
         # One user's slow upload must never hold up another user's update, nor one chat's flood
@@ -47,7 +51,7 @@ def build_application(settings: Settings) -> Application:
         .media_write_timeout(MEDIA_WRITE_TIMEOUT_SECONDS)
         .get_updates_request(polling)
         # Within Telegram's flood limits, replies to users ahead of bulk sends.
-        .rate_limiter(build_rate_limiter())
+        .rate_limiter(rate_limiter_for(settings))
         # In groups PTB quotes the command it answers; one deleted meanwhile is no reason to
         # leave the user without an answer.
         .defaults(Defaults(allow_sending_without_reply=True))
@@ -73,6 +77,18 @@ def build_application(settings: Settings) -> Application:
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, daily_handlers.migrated))
     application.add_error_handler(handlers.on_error)
     return application
+
+
+def rate_limiter_for(settings: Settings) -> LaneRateLimiter:
+    """The pacing of this process's sends: shared with the bot's other processes when they send.
+
+    In polling mode the leader alone answers users and runs the round; in webhook mode every
+    worker answers the updates it is given, and together they must keep Telegram's limits.
+    """
+    token = settings.require_token()
+    return build_rate_limiter(shared=settings.webhook is not None,
+                              database_url=settings.database_url,
+                              bot_id=int(token.split(":")[0]))
 
 
 async def post_init(application: Application) -> None:

@@ -1,8 +1,8 @@
 """The leader's duties: what only the process leading the bot does, taken and given back.
 
-The leader polls Telegram, runs the daily round, publishes the command menu, warms the cache
-and prunes the database. Every process, leader or not, rescans the images and saves its send
-counts (jobs scheduled in `app.post_init`).
+The leader polls Telegram (in webhook mode: registers the webhook), runs the daily round,
+publishes the command menu, warms the cache and prunes the database. Every process, leader or
+not, rescans the images and saves its send counts (jobs scheduled in `app.post_init`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
+from cosmobot.bot.registration import register_or_say_why
 from cosmobot.schedule import daily, jobs
 from cosmobot.schedule.warm import BackgroundWarmer
 from cosmobot.texts import ENGLISH, LANGUAGES, text
@@ -24,10 +25,15 @@ LEADER_JOBS = (jobs.MENU_JOB, jobs.WARM_JOB, jobs.DAILY_JOB, jobs.PRUNE_JOB)
 
 
 async def take_duties(application: Application) -> None:
-    """Start polling, then schedule the menu, the warm-up, the daily round and pruning."""
+    """Start polling (or register the webhook), then schedule the menu, the warm-up, the daily
+    round and pruning."""
     application.bot_data[jobs.LEADING] = True
-    if application.updater is not None:
-        # Said before the first poll, as "Stopped polling" is after the last.
+    webhook = application.bot_data["settings"].webhook
+    if webhook is not None:
+        await register_or_say_why(application.bot, webhook, ALLOWED_UPDATES)
+    elif application.updater is not None:
+        # Said before the first poll, as "Stopped polling" is after the last. start_polling
+        # removes a webhook left from webhook mode first, or Telegram would refuse every poll.
         logger.info("Polling Telegram for bot {}'s updates", application.bot.id)
         await application.updater.start_polling(
             allowed_updates=ALLOWED_UPDATES,

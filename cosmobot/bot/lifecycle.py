@@ -1,10 +1,11 @@
 """The process's life: start, lead the bot whenever this process holds its lock, stop.
 
-In the order PTB's `run_polling` keeps, with leadership in the middle: initialize (retried
-on network errors) and post_init; start (update processing, the jobs every process runs);
-then, until a stop signal, `stop_running()` or `loop.stop()`: wait for the leader lock, take
-the leader's duties, and give them back (polling first) if the lock is lost, then stand by
-again. Stopping gives the duties back, releases the lock so a standby takes over at once, then
+In the order PTB's `run_polling` keeps, with leadership in the middle: initialize (retried on
+network errors) and post_init; start (update processing, the jobs every process runs); in
+webhook mode, serve the webhook (every process, leader or not); then, until a stop signal,
+`stop_running()` or `loop.stop()`: wait for the leader lock, take the leader's duties, and give
+them back (polling first) if the lock is lost, then stand by again. Stopping closes the webhook
+server first, gives the duties back, releases the lock so a standby takes over at once, then
 stops the Application: post_stop, shutdown, post_shutdown.
 """
 
@@ -20,6 +21,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from cosmobot.bot.duties import BOOTSTRAP_RETRIES, give_up_duties, take_duties
+from cosmobot.bot.webhook import WebhookServer
 from cosmobot.botapi.polling import PollingRequest
 from cosmobot.botapi.retry import retry_after_seconds
 from cosmobot.schedule.jobs import LEADING
@@ -85,6 +87,7 @@ class Life:
     def __init__(self, application: Application) -> None:
         self.application = application
         self.lock: LeaderLock | None = None
+        self.server: WebhookServer | None = None
         self._leading: asyncio.Task | None = None
         self._stopping = asyncio.Event()
 
@@ -96,6 +99,10 @@ class Life:
             await application.post_init(application)
         await application.start()
         settings = application.bot_data["settings"]
+        if settings.webhook is not None:
+            # Every worker serves, leader or not: the proxy sends each its share of updates.
+            self.server = WebhookServer(application, settings.webhook)
+            await self.server.start()
         self.lock = LeaderLock(settings.database_url, application.bot.id)
         self._leading = asyncio.create_task(self._lead(), name="leadership")
         self._leading.add_done_callback(self._end_on_failure)
@@ -133,6 +140,9 @@ class Life:
         """Give the duties back, release the lock, then stop and shut the Application down."""
         application = self.application
         self._stopping.set()
+        if self.server is not None:
+            # First: the proxy sends the next updates to the other workers.
+            await self.server.stop()
         if self._leading is not None:
             await asyncio.wait([self._leading])
         if application.bot_data.get(LEADING):

@@ -316,3 +316,28 @@ class PacingSlot(BaseModel):
     def stale(cls, before: float) -> peewee.Delete:
         """Return a delete of the slots free since before: they pace nothing any more."""
         return cls.delete().where(cls.next_at < before)
+
+
+class BotSetting(BaseModel):
+    """A small named value a bot keeps across restarts and processes (e.g. its webhook's)."""
+
+    bot_id = peewee.BigIntegerField()
+    name = peewee.CharField(max_length=64)
+    value = peewee.TextField()
+
+    class Meta:
+        table_name = "bot_settings"
+        primary_key = peewee.CompositeKey("bot_id", "name")
+
+    @classmethod
+    def put(cls, bot_id: int, name: str, value: str) -> peewee.Insert:
+        """Return an upsert setting bot_id's value called name."""
+        return cls.insert({cls.bot_id: bot_id, cls.name: name, cls.value: value}).on_conflict(
+            conflict_target=[cls.bot_id, cls.name], update={cls.value: value}
+        )
+
+    @classmethod
+    def read(cls, bot_id: int, name: str) -> str | None:
+        """Return bot_id's value called name, if it has one."""
+        row = cls.get_or_none((cls.bot_id == bot_id) & (cls.name == name))
+        return row.value if row else None

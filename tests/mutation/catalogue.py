@@ -13,6 +13,7 @@ from tests.mutation import (
     send_mutants,
     several_bots_mutants,
     storage_mutants,
+    webhook_mutants,
 )
 from tests.mutation.mutant import Mutant
 
@@ -23,6 +24,7 @@ MUTANTS: list[Mutant] = [
     *bot_mutants.MUTANTS,
     *several_bots_mutants.MUTANTS,
     *flight_mutants.MUTANTS,
+    *webhook_mutants.MUTANTS,
 ]
 
 __all__ = ["MUTANTS", "Mutant"]
