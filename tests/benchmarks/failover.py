@@ -47,6 +47,23 @@ ROUND_END_SECONDS = 180
 STANDING = 1.2
 
 
+def leader_and_standby(api: FakeBotApi, url: str,
+                       folder: Path) -> tuple[list[BotProcess], BotProcess]:
+    """Two bot processes on url; once one of them leads, both and the leader."""
+    env = {"COSMOBOT_TOKEN": TOKEN, "COSMOBOT_DATABASE_URL": url,
+           "COSMOBOT_ASSETS_DIR": str(make_assets(folder / "assets")),
+           "COSMOBOT_API_URL": api.base_url}
+    processes = [BotProcess(env, folder).start() for _ in range(2)]
+    try:
+        leader = api.wait_until(lambda: next(
+            (p for p in processes if "This process (" in p.output), None), timeout=30)
+    except BaseException:
+        for process in processes:
+            process.stop()
+        raise
+    return processes, leader
+
+
 def one_run(url: str, folder: Path) -> tuple[float, float]:
     """Kill a leader; return the seconds until the standby polled and until it answered."""
     open_database(url)
@@ -55,13 +72,8 @@ def one_run(url: str, folder: Path) -> tuple[float, float]:
     finally:
         close_database()
     with FakeBotApi([TOKEN]) as api:
-        env = {"COSMOBOT_TOKEN": TOKEN, "COSMOBOT_DATABASE_URL": url,
-               "COSMOBOT_ASSETS_DIR": str(make_assets(folder / "assets")),
-               "COSMOBOT_API_URL": api.base_url}
-        processes = [BotProcess(env, folder).start() for _ in range(2)]
+        processes, leader = leader_and_standby(api, url, folder)
         try:
-            leader = api.wait_until(lambda: next(
-                (p for p in processes if "This process (" in p.output), None), timeout=30)
             api.wait_until(lambda: any("Standing by" in p.output for p in processes), timeout=30)
             time.sleep(STANDING + random.random())
             leader.process.send_signal(signal.SIGKILL)
@@ -102,13 +114,8 @@ def round_run(url: str, folder: Path, chats: int) -> dict[str, float]:
     subscribe_due(url, chats)
     everyone = {FIRST_CHAT + n for n in range(chats)}
     with FakeBotApi([TOKEN]) as api:
-        env = {"COSMOBOT_TOKEN": TOKEN, "COSMOBOT_DATABASE_URL": url,
-               "COSMOBOT_ASSETS_DIR": str(make_assets(folder / "assets")),
-               "COSMOBOT_API_URL": api.base_url}
-        processes = [BotProcess(env, folder).start() for _ in range(2)]
+        processes, leader = leader_and_standby(api, url, folder)
         try:
-            leader = api.wait_until(lambda: next(
-                (p for p in processes if "This process (" in p.output), None), timeout=30)
             standby = next(p for p in processes if p is not leader)
             cut_at = random.randint(chats // 10, chats // 2)
             api.wait_until(lambda: len(photos_by_chat(api)) >= cut_at, timeout=120)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from cosmobot.storage.database import database_for
+from tests.benchmarks.databases import emptied_postgres
 from tests.botrunner import BotProcess, bot_settings, photos, warm_now
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi, FloodLimits
@@ -106,17 +106,6 @@ def one_run(url: str, folder: Path, users: int, seconds: float, workers: int) ->
     return (f"{workers} webhook workers, {users} users' /cosmic within {seconds:g} s: "
             f"{refused} 429s (goal 0), {answered}/{users} got their photo, the last "
             f"{last - began:.1f} s after the first /cosmic")
-
-
-def emptied_postgres(url: str) -> str:
-    db = database_for(url)
-    db.connect()
-    try:
-        for table in db.get_tables():
-            db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    finally:
-        db.close()
-    return url
 
 
 def main() -> None:
