@@ -67,6 +67,8 @@ class AssetLibrary:
         self._fingerprints: dict[Path, tuple[Version, str]] = {}
         # Files found unusable, with the version they had and why: skipped until they change.
         self._rejected: dict[str, Rejection] = {}
+        # Counts the changes to the usable images, so a user of them can tell in O(1) it must look.
+        self._generation = 0
 
     @property
     def cosmic_dir(self) -> Path:
@@ -76,6 +78,11 @@ class AssetLibrary:
     def cosmic_keys(self) -> list[str]:
         """Keys of the usable cosmic images, sorted."""
         return sorted(self._assets)
+
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever the usable images (cosmic_keys) may have changed."""
+        return self._generation
 
     @property
     def rejected(self) -> dict[str, str]:
@@ -147,6 +154,7 @@ class AssetLibrary:
         with self._lock:
             if key in self._assets:
                 self._assets = {k: asset for k, asset in self._assets.items() if k != key}
+                self._generation += 1
             already = self._rejected.get(key)
             self._rejected[key] = (version, reason)
         if already is None or already[0] != version:
@@ -226,6 +234,7 @@ class AssetLibrary:
                 found.assets.pop(key, None)
                 found.rejected[key] = entry
         self._assets, self._rejected, self._metadata = found.assets, found.rejected, metadata
+        self._generation += 1
         self._fingerprints = {
             path: entry for path, entry in self._fingerprints.items() if path in live
         }
