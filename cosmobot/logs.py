@@ -84,7 +84,8 @@ def configure_logging(
     logger.remove()
     # diagnose=False: variable values in tracebacks could hold the token.
     logger.add(sink.write, level=level, format=FORMAT, backtrace=False, diagnose=False)
-    logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
+    # The stdlib loggers stop at the same level: a record loguru would drop is never built.
+    logging.basicConfig(handlers=[InterceptHandler()], level=logger.level(level).no, force=True)
     logging.captureWarnings(True)
     # PTB 22 warns on every 429 that RetryAfter.retry_after will become a timedelta; the retry
     # code accepts both already, so the warning would only alarm self-hosters.

@@ -271,3 +271,88 @@ def test_a_symlink_loop_is_skipped(tmp_path):
     library = scanned(root)
     assert library.cosmic_keys == ["cosmic/inside.jpg"]
     assert library.resolve("cosmic/loop.jpg") is None
+
+
+def test_a_file_turned_into_a_symlink_after_the_scan_resolves_anew(tmp_path):
+    root = make_assets(tmp_path, ("inside.jpg", "escape.jpg"))
+    library = scanned(root)
+    escape = root / "cosmic" / "escape.jpg"
+    escape.unlink()
+    escape.symlink_to(make_image(tmp_path / "private.jpg"))
+    alias = root / "cosmic" / "inside.jpg"
+    alias.rename(root / "cosmic" / "moved.jpg")
+    alias.symlink_to(root / "cosmic" / "moved.jpg")
+    assert library.resolve("cosmic/escape.jpg") is None
+    assert library.resolve("cosmic/inside.jpg") == (root / "cosmic" / "moved.jpg").resolve()
+
+
+def test_a_file_deleted_after_the_scan_resolves_to_none(tmp_path):
+    root = make_assets(tmp_path, ("gone.jpg",))
+    library = scanned(root)
+    (root / "cosmic" / "gone.jpg").unlink()
+    assert library.resolve("cosmic/gone.jpg") is None
+
+
+def test_a_scan_without_headers_leaves_bad_files_to_the_header_check(tmp_path, log_lines):
+    make_assets(tmp_path, ("good.jpg", "later.jpg"))
+    (tmp_path / "cosmic" / "empty.jpg").write_bytes(b"")
+    library = AssetLibrary(tmp_path)
+    library.scan(headers=False)
+    assert library.cosmic_keys == ["cosmic/empty.jpg", "cosmic/good.jpg", "cosmic/later.jpg"]
+    assert library.get("cosmic/good.jpg").probe is None
+    assert library.check_headers() == 2
+    assert library.cosmic_keys == ["cosmic/good.jpg", "cosmic/later.jpg"]
+    assert library.get("cosmic/good.jpg").probe.width == 64
+    library.scan()  # the bad file stays out, and is not warned about again
+    assert library.check_headers() == 0
+    assert sum("empty.jpg" in line for line in log_lines if line.startswith("WARNING")) == 1
+
+
+def test_a_header_check_keeps_what_a_rescan_found_meanwhile(tmp_path, monkeypatch):
+    make_assets(tmp_path, ("a.jpg",))
+    library = AssetLibrary(tmp_path)
+    library.scan(headers=False)
+    real_probe = photo.probe
+
+    def probe_while_the_file_is_replaced(path):
+        found = real_probe(path)
+        if found.width == 64:  # the old file: a rescan reads the new one meanwhile
+            make_image(tmp_path / "cosmic" / "a.jpg", size=(80, 60))
+            library.rescan_if_changed()
+        return found
+
+    monkeypatch.setattr(photo, "probe", probe_while_the_file_is_replaced)
+    library.check_headers()
+    assert library.get("cosmic/a.jpg").probe.width == 80
+
+
+def test_a_rescan_reads_the_headers_of_new_and_changed_files_only(tmp_path, monkeypatch):
+    library = scanned(make_assets(tmp_path, ("a.jpg", "b.jpg", "c.jpg")))
+    probed = []
+    real_probe = photo.probe
+    monkeypatch.setattr(photo, "probe", lambda path: probed.append(path.name) or real_probe(path))
+    make_image(tmp_path / "cosmic" / "d.jpg")
+    make_image(tmp_path / "cosmic" / "b.jpg", size=(80, 60))
+    assert library.rescan_if_changed()
+    assert sorted(probed) == ["b.jpg", "d.jpg"]
+    assert library.get("cosmic/b.jpg").probe.width == 80
+
+
+def test_a_header_check_never_drops_a_file_fixed_meanwhile(tmp_path, monkeypatch):
+    (tmp_path / "cosmic").mkdir()
+    (tmp_path / "cosmic" / "a.jpg").write_text("not a picture yet")
+    library = AssetLibrary(tmp_path)
+    library.scan(headers=False)
+    real_probe = photo.probe
+    fixed = []
+
+    def probe_while_the_file_is_fixed(path):
+        if not fixed:  # the check reads the bad file; a rescan then finds it fixed
+            fixed.append(make_image(tmp_path / "cosmic" / "a.jpg"))
+            assert library.rescan_if_changed()
+            raise photo.ImageError("cannot identify image file")
+        return real_probe(path)
+
+    monkeypatch.setattr(photo, "probe", probe_while_the_file_is_fixed)
+    library.check_headers()
+    assert library.cosmic_keys == ["cosmic/a.jpg"] and library.rejected == {}

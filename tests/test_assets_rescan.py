@@ -34,7 +34,7 @@ def test_a_discard_made_during_a_rescan_is_not_undone_by_it(tmp_path, monkeypatc
     real_probe = assets.photo.probe
 
     def probe_while_the_bot_discards(path):
-        if path.name == "c.jpg":  # the walk found a.jpg fine a moment ago
+        if path.name == "d.jpg":  # the walk found a.jpg fine a moment ago (the new file)
             library.discard("cosmic/a.jpg", "Telegram refused it as a photo")
         return real_probe(path)
 
@@ -60,7 +60,7 @@ def test_a_fingerprint_stored_while_a_rescan_tidies_the_map_waits_for_it(tmp_pat
     library = scanned(make_assets(tmp_path, ("a.jpg",)))
     newcomer = make_image(tmp_path / "elsewhere" / "new.jpg")
     hashing, tidying, stored_meanwhile = threading.Event(), threading.Event(), []
-    real_sha256 = assets._sha256
+    real_sha256 = assets.files.sha256
 
     def sha256_done_as_the_rescan_tidies(path):
         if path == newcomer:
@@ -68,7 +68,7 @@ def test_a_fingerprint_stored_while_a_rescan_tidies_the_map_waits_for_it(tmp_pat
             tidying.wait(timeout=5)
         return real_sha256(path)
 
-    monkeypatch.setattr(assets, "_sha256", sha256_done_as_the_rescan_tidies)
+    monkeypatch.setattr(assets.files, "sha256", sha256_done_as_the_rescan_tidies)
     storer = threading.Thread(target=library.fingerprint, args=(newcomer,))
 
     class HookedPath(type(tmp_path)):

@@ -45,6 +45,12 @@ def test_a_goal_says_its_bound_in_the_rows_unit():
     assert Goal("median", 20e-6).describe("µs") == "median ≤ 20 µs"
 
 
+def test_a_memory_row_kept_in_bytes_shows_in_megabytes():
+    row = timings("resident memory", [4_650_000, 4_640_000, 4_660_000], "MB")
+    row.scenario = "assets_scan"
+    assert "4.65 MB" in table.render([Outcome(Scenario("assets_scan", "", list), [row])], "")
+
+
 def test_full_speed_lifts_the_network_model_for_the_block_only(fake_api, tmp_path):
     context = Context(fake_api, 0.05, 2e6, quick=True, scratch=tmp_path)
     fake_api.latency, fake_api.upload_bandwidth = 0.05, 2e6

@@ -214,8 +214,8 @@ async def test_a_group_that_became_a_supergroup_gets_its_image_there(db, library
     fake_api.upgrade_group(group, supergroup)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, supergroup) == 1
+    await writes.settle()  # the supergroup's seen record is written in the background
     # The group's round through the collection goes on there: the other image, not a repeat.
-    await writes.settle()
     assert seen_keys(BOT_ID, supergroup) == set(library.cosmic_keys)
     assert fake_api.sent_to(supergroup)[0]["caption"] != fake_api.sent_to(group)[0]["caption"]
     assert seen in library.cosmic_keys
@@ -332,6 +332,26 @@ async def test_a_set_aside_chat_is_told_what_to_do_and_a_new_daily_mends_it(
     assert photo_count(fake_api, 7) == 1
 
 
+async def test_the_figures_count_each_chat_on_its_own_date_and_every_failed_try(
+        memory_db, library, bot, fake_api, monkeypatch):
+    monkeypatch.setattr(daily, "_failures", {})
+    evening = dt.datetime(2026, 6, 1, 23, 0)
+    subscribed(1, dt.time(18, 0), zone="America/Los_Angeles", since=evening)  # 01:00 UTC
+    subscribed(2, zone="Asia/Tokyo", since=evening)  # 00:00 UTC
+    subscribed(3, dt.time(0, 30), since=evening)
+    subscribed(4, dt.time(1, 30), since=evening)  # fails twice
+    unreadable_row(5, active=False, set_aside="unknown time zone: 'Mars/Olympus_Mons'")
+    await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, 1))
+    fake_api.fail_next("sendPhoto", status=400, times=2,
+                       description="Bad Request: not enough rights to send photos")
+    for minute in (31, 34):  # a try, and its retry a few minutes later
+        await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 1, minute))
+    figures = daily.day_figures(BOT_ID, dt.datetime(2026, 6, 2, 2, 0))
+    # 19:00 on 1 June in Los Angeles: its image of 1 June is today's there.
+    assert (figures.done, figures.failed) == (3, 2)
+    assert (figures.active, figures.inactive, figures.set_aside) == (4, 1, 0)
+
+
 async def test_the_figures_count_a_set_aside_row_and_never_raise(memory_db, library, bot,
                                                                  fake_api):
     subscribed(1)
@@ -416,6 +436,20 @@ async def test_status_never_shows_a_time_already_past(memory_db, library, bot, f
     assert status.endswith("The next one comes on 2026-06-01 at 11:42 (UTC).")
 
 
+@pytest.mark.parametrize(("zone", "next_one"), [
+    ("Asia/Tokyo", "on 2026-06-02 at 09:00 (Asia/Tokyo)"),  # 10:00 there already
+    ("America/Los_Angeles", "on 2026-06-01 at 09:00 (America/Los_Angeles)"),  # 18:00 the day before
+    ("+05:30", "on 2026-06-01 at 09:00 (+05:30)"),  # 06:30 there
+])
+async def test_status_tells_the_next_image_in_the_chats_own_date_and_time(
+        memory_db, library, bot, fake_api, zone, next_one):
+    now = DAY.replace(hour=1)
+    subscribed(1, zone=zone, since=now)
+    status = await subscriptions.status(chat(1, now))
+    assert status == ("This chat gets a cosmic image every day at 09:00 "
+                      f"({zone}). The next one comes {next_one}.")
+
+
 async def test_a_claim_taken_by_another_round_is_refused(memory_db, library, bot, fake_api,
                                                          monkeypatch):
     subscribed(1)
@@ -431,6 +465,23 @@ async def test_a_claim_taken_by_another_round_is_refused(memory_db, library, bot
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert (photo_count(fake_api, 1), photo_count(fake_api, 2)) == (0, 1)
     assert report.delivered == 1 and row(1).sending_owner == "another-round"
+
+
+async def test_a_chat_that_stops_after_the_round_read_it_gets_no_image(
+        memory_db, library, bot, fake_api, monkeypatch):
+    subscribed(1)
+    subscribed(2)
+    due_batch = daybook.due_batch
+
+    def read_then_stop(bot_id, now):  # chat 1's /stop lands between the round's read and its send
+        batch = due_batch(bot_id, now)
+        subscriptions.unsubscribe(bot_id, 1)
+        return batch
+
+    monkeypatch.setattr(daybook, "due_batch", read_then_stop)
+    report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
+    assert (photo_count(fake_api, 1), photo_count(fake_api, 2)) == (0, 1)
+    assert report.delivered == 1 and not row(1).active and row(1).sending_since is None
 
 
 # ---- groups that become supergroups ---------------------------------------------------------
@@ -533,6 +584,22 @@ async def test_an_image_comes_at_most_three_hours_after_midnight(memory_db, libr
     report = await daily.deliver_due(bot, dt.datetime(2026, 6, 2, 3, 1))  # down until 03:01
     assert photo_count(fake_api, 1) == 0 and report.skipped == 1
     assert row(1).next_at == dt.datetime(2026, 6, 2, 23, 50)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "-04:00", "Asia/Tokyo"])
+async def test_the_three_hours_after_midnight_count_from_the_chats_own_midnight(
+        memory_db, library, bot, fake_api, zone):
+    def local(hour: int, minute: int) -> dt.datetime:  # on 2 June, in zone
+        return localtime.instant_of(dt.date(2026, 6, 2), dt.time(hour, minute), zone)
+
+    noon_before = localtime.instant_of(DAY.date(), dt.time(12, 0), zone)
+    subscribed(1, dt.time(23, 50), zone=zone, since=noon_before)
+    await daily.deliver_due(bot, local(0, 40))  # a long round went first
+    assert photo_count(fake_api, 1) == 1 and row(1).delivered_on == DAY.date()
+    subscribed(2, dt.time(23, 50), zone=zone, since=noon_before)
+    report = await daily.deliver_due(bot, local(3, 1))  # down until 03:01 there
+    assert photo_count(fake_api, 2) == 0 and report.skipped == 1
+    assert row(2).next_at == local(23, 50)
 
 
 async def test_never_a_days_image_once_the_next_days_time_has_come(memory_db, library, bot,

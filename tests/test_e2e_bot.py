@@ -213,6 +213,24 @@ def test_a_broken_image_is_skipped_and_another_sent(fake_api, settings, monkeypa
     assert not texts(fake_api, ALICE)  # and no apology: the user simply got a picture
 
 
+@pytest.mark.parametrize("pick", ["the bad file first", "the good ones only"])
+def test_a_bad_file_found_after_start_is_skipped_with_one_warning(
+    fake_api, settings, monkeypatch, log_lines, pick
+):
+    bad_key = "cosmic/aaa-not-an-image.jpg"
+    (settings.assets_dir / bad_key).write_text("not a picture")
+    # The start-up scan leaves headers to a check after start; /cosmic may meet the file first.
+    first = 0 if pick == "the bad file first" else -1
+    monkeypatch.setattr(assets.random, "choice", lambda keys: sorted(keys)[first])
+    with BotThread(settings, fake_api):
+        fake_api.push_text(ALICE, "/cosmic")
+        fake_api.wait_until(lambda: photos(fake_api, ALICE))
+        fake_api.wait_until(lambda: bad_key not in sender.library().cosmic_keys)
+    assert len(fake_api.uploads()) == 1 and not texts(fake_api, ALICE)
+    assert sum("aaa-not-an-image.jpg" in line for line in log_lines
+               if line.startswith("WARNING")) == 1
+
+
 def test_unexpected_error_is_logged_and_told(bot, fake_api, monkeypatch, log_lines):
     async def broken_send(*args, **kwargs):
         raise RuntimeError("disk on fire")

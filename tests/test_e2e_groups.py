@@ -55,6 +55,13 @@ def test_an_error_reply_goes_to_the_topic(bot, fake_api):
     assert reply["message_thread_id"] == TOPIC
 
 
+def test_a_search_without_a_match_is_answered_in_its_topic(bot, fake_api):
+    fake_api.push_text(FORUM, "/cosmic quasar", user_id=ALICE, thread_id=TOPIC)
+    reply = fake_api.wait_until(lambda: sent(fake_api, FORUM, "text"))[0]
+    assert reply["text"].startswith("No image is called “quasar”.")
+    assert reply["message_thread_id"] == TOPIC
+
+
 def test_cosmic_in_the_general_topic_stays_there(bot, fake_api):
     fake_api.push_text(FORUM, "/cosmic", user_id=ALICE)
     photo = fake_api.wait_until(lambda: sent(fake_api, FORUM, "photo"))[0]
@@ -89,3 +96,11 @@ def test_an_anonymous_administrator_may_change_the_groups_daily_image(bot, fake_
     fake_api.push_anonymous_admin_text(GROUP, "/stop")
     fake_api.wait_until(lambda: sent(fake_api, GROUP, "text")[1:])
     assert not Subscription.get(Subscription.chat_id == GROUP).active
+
+
+def test_a_member_writing_as_their_channel_is_no_administrator(bot, fake_api):
+    # Any member may write on behalf of a channel they own: sender_chat is that channel.
+    fake_api.push_channel_text(GROUP, -1005550001, "/daily 07:15")
+    reply = fake_api.wait_until(lambda: sent(fake_api, GROUP, "text"))[0]
+    assert reply["text"] == "Only this group's administrators can change its daily image."
+    assert Subscription.get_or_none(Subscription.chat_id == GROUP) is None

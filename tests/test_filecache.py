@@ -97,6 +97,19 @@ async def test_two_bots_keep_a_file_id_each_in_memory_and_in_the_database(db, fr
 
 
 @pytest.mark.asyncio
+async def test_the_keys_in_memory_follow_each_bots_rows(db, fresh_cache):
+    remember("AgAC-mine")
+    remember("AgAC-others", OTHER_BOT)
+    filecache.forget(OTHER_BOT, KEY, "AgAC-others")
+    assert (filecache.keys_in_memory(BOT), filecache.keys_in_memory(OTHER_BOT)) == ({KEY}, set())
+    await filecache.settle()
+    filecache.reset()  # a restart: the keys come back as their rows are read
+    assert filecache.keys_in_memory(BOT) == set()
+    await filecache.preload(BOT, [KEY, "cosmic/never-sent.jpg"])
+    assert filecache.keys_in_memory(BOT) == {KEY}
+
+
+@pytest.mark.asyncio
 async def test_one_bots_miss_does_not_hide_another_bots_row(db, fresh_cache, reads):
     ImageAsset.store(KEY, "AgAC-others", "unique", OTHER_BOT, FINGERPRINT).execute()
     await filecache.preload(BOT, [KEY])

@@ -6,7 +6,7 @@ import logging
 import pytest
 from loguru import logger
 
-from cosmobot.logs import REDACTED, configure_logging
+from cosmobot.logs import REDACTED, InterceptHandler, configure_logging
 from tests.factories import TOKEN
 
 SECRET_HALF = TOKEN.split(":")[1]
@@ -74,3 +74,30 @@ def test_database_passwords_are_masked_by_place_not_by_word():
     assert "postgresql://cosmobot:[REDACTED]@db:5432/cosmo" in text
     assert "user=cosmobot password=[REDACTED] host=db" in text
     assert "the cosmobot module keeps its name" in text
+
+
+@pytest.mark.parametrize("level, below, at", [
+    ("WARNING", logging.INFO, logging.WARNING),
+    ("INFO", logging.DEBUG, logging.INFO),
+    ("DEBUG", 5, logging.DEBUG),
+])
+def test_stdlib_records_below_the_level_are_never_built(level, below, at):
+    configure_logging(level, [TOKEN], stream=io.StringIO())
+    try:
+        ptb = logging.getLogger("telegram.ext.ExtBot")
+        assert not ptb.isEnabledFor(below)
+        assert ptb.isEnabledFor(at)
+    finally:
+        logger.remove()
+
+
+def test_a_stdlib_record_below_the_level_never_reaches_the_handler(monkeypatch):
+    emitted = []
+    monkeypatch.setattr(InterceptHandler, "emit", lambda self, record: emitted.append(record))
+    configure_logging("INFO", [TOKEN], stream=io.StringIO())
+    try:
+        logging.getLogger("telegram.ext.Application").debug("every update, in detail")
+        logging.getLogger("telegram.ext.Application").info("Application started")
+    finally:
+        logger.remove()
+    assert [record.getMessage() for record in emitted] == ["Application started"]

@@ -110,6 +110,16 @@ async def test_calls_that_are_no_messages_are_not_paced(bot, fake_api, limits):
     assert len(fake_api.calls("sendChatAction")) == 5 and limits.refused == 0
 
 
+async def test_a_chat_action_takes_no_turn_from_the_message_after_it(bot, fake_api, monkeypatch):
+    # "sending a photo..." goes out just before the upload: the photo must not wait for a turn
+    # the action took. A long interval makes such a wait plain, whatever the machine's load.
+    monkeypatch.setattr(ratelimit, "PRIVATE_CHAT_INTERVAL_SECONDS", 30.0)
+    fake_api.add_chat(3)
+    await bot.send_chat_action(3, "upload_photo")
+    await asyncio.wait_for(send(bot, 3, "the photo"), timeout=10)
+    assert [call.method for call in fake_api.calls()][-2:] == ["sendChatAction", "sendMessage"]
+
+
 async def test_bulk_options_only_for_bots_with_a_rate_limiter(bot, fake_api):
     assert bulk_options(bot) == {"rate_limit_args": BULK}
     async with Bot(TOKEN, base_url=fake_api.base_url) as plain:

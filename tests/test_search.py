@@ -113,3 +113,31 @@ def test_a_title_in_another_unicode_form_is_found(tmp_path, query, found):
     library = AssetLibrary(root)
     library.scan()
     assert search.find(library, query) == [f"cosmic/{found}"]
+
+
+def test_a_rescan_brings_new_titles_into_the_search(tmp_path):
+    root = make_assets(tmp_path / "assets", ("orion-nebula.jpg",))
+    library = AssetLibrary(root)
+    library.scan()
+    assert search.find(library, "crab") == []
+    make_assets(root, ("crab-nebula.jpg",))
+    library.rescan_if_changed()
+    assert search.find(library, "crab") == ["cosmic/crab-nebula.jpg"]
+    assert search.find(library, "nebula") == ["cosmic/crab-nebula.jpg", "cosmic/orion-nebula.jpg"]
+
+
+def test_an_image_discarded_after_the_scan_is_no_longer_found(tmp_path):
+    library = AssetLibrary(make_assets(tmp_path / "assets", ("crab-nebula.jpg", "crab-pulsar.jpg")))
+    library.scan()
+    assert len(search.find(library, "crab")) == 2
+    library.discard("cosmic/crab-pulsar.jpg", "not a valid image")
+    assert search.find(library, "crab") == ["cosmic/crab-nebula.jpg"]
+
+
+def test_query_words_find_every_word_they_begin(tmp_path):
+    names = ("nebula.jpg", "nebulae-field.jpg", "neb.jpg", "ne.jpg", "nf.jpg", "nebulb.jpg")
+    library = AssetLibrary(make_assets(tmp_path / "assets", names))
+    library.scan()
+    assert search.find(library, "neb") == ["cosmic/neb.jpg", "cosmic/nebula.jpg",
+                                           "cosmic/nebulae-field.jpg", "cosmic/nebulb.jpg"]
+    assert search.find(library, "nebula") == ["cosmic/nebula.jpg", "cosmic/nebulae-field.jpg"]

@@ -224,6 +224,24 @@ async def test_a_vanished_file_is_dropped(db, library, bot, api):
     assert KEY not in library.cosmic_keys
 
 
+async def test_a_file_replaced_by_a_symlink_out_after_the_scan_is_never_sent(
+    db, library, bot, api, tmp_path
+):
+    # The scan keeps each key's real file; a send still sees that it became a symlink.
+    secret = make_image(tmp_path / "private" / "secret.jpg")
+    library.resolve(KEY).unlink()
+    (library.cosmic_dir / "orion.jpg").symlink_to(secret)
+    assert await sender.cached_file_id(bot, KEY) is None
+    assert await sender.send_image(bot, CHAT, KEY) is None
+    assert api.calls("sendPhoto") == []
+
+
+async def test_a_symlink_out_asked_for_by_key_is_never_sent(db, library, bot, api, tmp_path):
+    (library.cosmic_dir / "escape.jpg").symlink_to(make_image(tmp_path / "private.jpg"))
+    assert await sender.send_image(bot, CHAT, "cosmic/escape.jpg") is None
+    assert api.calls("sendPhoto") == []
+
+
 async def test_an_upload_failing_for_all_fails_fast_for_those_waiting(db, library, bot, api):
     api.fail_next("sendPhoto", status=502, times=100)
     results = await asyncio.gather(

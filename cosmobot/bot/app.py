@@ -86,8 +86,9 @@ async def post_init(application: Application) -> None:
     # Before the first round: rows of a database that held one bot before, unsure whose.
     await adoption.adopt_at_start(application.bot.id)
     library = AssetLibrary(settings.assets_dir)
-    library.scan()
+    library.scan(headers=False)  # read after start: a large folder need not delay the bot
     sender.configure(library)
+    application.job_queue.run_once(jobs.check_image_headers, when=0, name=jobs.HEADERS_JOB)
     sendcounts.restart()
     application.job_queue.run_repeating(
         jobs.save_send_counts, interval=sendcounts.FLUSH_INTERVAL_SECONDS, name=jobs.COUNTS_JOB

@@ -3,28 +3,28 @@
 The folder rule, the same for the bot and `cosmobot check`: the assets root and its `cosmic/`
 folder may themselves be symlinks to folders elsewhere (a mounted volume, say); below
 `cosmic/`, a file or symlink whose real location lies outside the real `cosmic/` folder is
-skipped. Symlinked folders below `cosmic/` are not entered.
+skipped. Symlinked folders below `cosmic/` are not entered. A scan checks each file against
+this rule and keeps the real file each key resolved to; a send opens that file, after checking
+it is still a regular file and no symlink (one `lstat`), so a symlink made after the scan is
+never followed out of the folder.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
+import stat
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from loguru import logger
 
-from cosmobot.images import photo
+from cosmobot.images import files, photo
+from cosmobot.images.files import SIDECAR_SUFFIXES, Version, files_under
 from cosmobot.images.metadata import ImageMeta, load_metadata
 
 COSMIC = "cosmic"
-# A file's (size in bytes, mtime in nanoseconds): a file replaced in place changes either.
-Version = tuple[int, int]
-# Files kept beside the images on purpose; they are not images and deserve no warning.
-SIDECAR_SUFFIXES = frozenset({".toml", ".md"})
 # The cache table's asset_key column holds this many characters.
 MAX_KEY_LENGTH = 255
 # Why a file is skipped, with the version it had then: skipped until that version changes.
@@ -37,7 +37,9 @@ class Asset:
 
     key: str
     path: Path
-    probe: photo.Probe
+    probe: photo.Probe | None  # None until its header is checked (scan(headers=False))
+    real: Path  # the file the key resolved to at the scan, inside the real cosmic/ folder
+    version: Version | None = None
 
 
 @dataclass
@@ -67,8 +69,9 @@ class AssetLibrary:
         self._fingerprints: dict[Path, tuple[Version, str]] = {}
         # Files found unusable, with the version they had and why: skipped until they change.
         self._rejected: dict[str, Rejection] = {}
-        # Counts the changes to the usable images, so a user of them can tell in O(1) it must look.
-        self._generation = 0
+        # Which scan the maps are from: what is built from them (a title index) knows when
+        # to build anew.
+        self.generation = 0
 
     @property
     def cosmic_dir(self) -> Path:
@@ -80,26 +83,23 @@ class AssetLibrary:
         return sorted(self._assets)
 
     @property
-    def generation(self) -> int:
-        """A number that changes whenever the usable images (cosmic_keys) may have changed."""
-        return self._generation
-
-    @property
     def rejected(self) -> dict[str, str]:
         """Keys of the files found unusable, each with the reason."""
         with self._lock:
             entries = sorted(self._rejected.items())
         return {key: reason for key, (_, reason) in entries}
 
-    def scan(self) -> int:
-        """Read the folder (headers only) and return how many images are usable."""
-        # Taken first, so a change made during the walk shows at the next rescan.
-        signature = self._folder_signature()
+    def scan(self, headers: bool = True) -> int:
+        """Read the folder and return how many images are usable.
+
+        Each new or changed file's header is opened unless headers is False: check_headers()
+        does that later, and a bad file found at its first upload is skipped then.
+        """
         with self._lock:
             known = dict(self._rejected)
-        found = self._walk(known)
+        found, signature = self._walk(known, headers)
         metadata = load_metadata(self.cosmic_dir)
-        live = {self.resolve(key) for key in found.assets}
+        live = {asset.real for asset in found.assets.values()}
         with self._lock:
             self._swap_in(found, known, metadata, live)
             # Recorded only now: a scan that failed half-way is tried again at the next rescan.
@@ -136,9 +136,16 @@ class AssetLibrary:
 
     def resolve(self, key: str) -> Path | None:
         """Return the real file for key, or None if it is missing or not inside cosmic/."""
-        pure = PurePosixPath(key)
-        if "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != (COSMIC,):
+        asset = self._assets.get(key)
+        # The scan resolved it: only make sure it has not become a symlink or folder since.
+        if asset is not None and files.is_regular_file(asset.real):
+            return asset.real
+        return self._resolve_now(key)
+
+    def _resolve_now(self, key: str) -> Path | None:
+        if _unsafe(key):
             return None
+        pure = PurePosixPath(key)
         try:
             folder = self.cosmic_dir.resolve()
             path = (folder / pure.relative_to(COSMIC)).resolve()  # so a symlink out is caught
@@ -150,11 +157,10 @@ class AssetLibrary:
 
     def discard(self, key: str, reason: str) -> None:
         """Stop offering key until its file changes, with one warning saying why."""
-        version = _version_or_none(self.root / key)
+        version = files.version_or_none(self.root / key)
         with self._lock:
             if key in self._assets:
                 self._assets = {k: asset for k, asset in self._assets.items() if k != key}
-                self._generation += 1
             already = self._rejected.get(key)
             self._rejected[key] = (version, reason)
         if already is None or already[0] != version:
@@ -162,12 +168,12 @@ class AssetLibrary:
 
     def fingerprint(self, path: Path) -> str:
         """Return the SHA-256 of a file's content, cached while its size and mtime hold."""
-        version = _version(path)
+        version = files.version(path)
         with self._lock:
             cached = self._fingerprints.get(path)
         if cached is not None and cached[0] == version:
             return cached[1]
-        digest = _sha256(path)
+        digest = files.sha256(path)
         with self._lock:
             self._fingerprints[path] = (version, digest)  # replaces older versions' entry
         return digest
@@ -176,38 +182,81 @@ class AssetLibrary:
         """Return the fingerprint if this version of the file was hashed already."""
         with self._lock:
             cached = self._fingerprints.get(path)
-        return cached[1] if cached is not None and cached[0] == _version(path) else None
+        return cached[1] if cached is not None and cached[0] == files.version(path) else None
 
-    def _key(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+    def _below_cosmic(self, path: Path) -> str:
+        """The POSIX path of a walked file below cosmic/."""
+        # String work: Path.relative_to would cost more than the rest of the file's scan.
+        return str(path)[len(str(self.cosmic_dir)) + 1:].replace(os.sep, "/")
 
-    def _walk(self, known: dict[str, Rejection]) -> _ScanResult:
-        """Probe every file, skipping those known unusable in their current version."""
-        found = _ScanResult()
-        for path in files_under(self.cosmic_dir):
-            key, version = self._key(path), _version_or_none(path)
+    def check_headers(self) -> int:
+        """Open the header of each image a scan left unchecked; skip bad ones, one warning each."""
+        checked = {}
+        for asset in [asset for asset in self._assets.values() if asset.probe is None]:
+            try:
+                checked[asset.key] = (asset, replace(asset, probe=photo.probe(asset.real)))
+            except OSError as error:  # photo.ImageError, whatever Pillow raised
+                if self._assets.get(asset.key) is asset:  # not rescanned meanwhile
+                    self.discard(asset.key, f"not a readable image ({error})")
+        with self._lock:
+            self._assets = {key: _checked(current, checked.get(key))
+                            for key, current in self._assets.items()}
+        return len(checked)
+
+    def _walk(self, known: dict[str, Rejection], headers: bool) -> tuple[_ScanResult, tuple]:
+        """Probe new and changed files, skipping those known unusable in their current version.
+
+        Returns the folder's signature too, each file's version taken before it is read, so a
+        change made during the walk shows at the next rescan.
+        """
+        found, signature, folder = _ScanResult(), [], files.resolved(self.cosmic_dir)
+        for path in files_under(self.cosmic_dir, include_sidecars=True):
+            key = f"{COSMIC}/{self._below_cosmic(path)}"
+            real, version = self._real_file(path, key, folder)
+            if version is not None:
+                signature.append((str(path), *version))
+            if path.suffix.lower() in SIDECAR_SUFFIXES:
+                continue
             if key in known and known[key][0] == version:
                 found.rejected[key] = known[key]  # the same unusable file: no new warning
                 continue
-            asset, problem = self._probe(path, key)
+            asset, problem = self._probe(path, key, real, version, headers)
             if asset is not None:
                 found.assets[key] = asset
             else:
                 logger.warning("Skipping {}: {}", path, problem)
                 found.rejected[key] = (version, problem)
-        return found
+        return found, tuple(signature)
 
-    def _probe(self, path: Path, key: str) -> tuple[Asset | None, str]:
-        problem = self._problem_with_key(key)
-        if problem is not None:
-            return None, problem
+    def _real_file(self, path: Path, key: str,
+                   folder: Path | None) -> tuple[Path | None, Version | None]:
+        """The real file below folder a walked path is, and its version; one lstat if plain."""
         try:
-            return Asset(key, path, photo.probe(path)), ""
+            status = os.lstat(path)
+            if stat.S_ISREG(status.st_mode) and folder is not None:
+                # The walk enters no symlinked folder: below the real cosmic/ it is all real.
+                return folder / key.removeprefix(f"{COSMIC}/"), files.version_of(status)
+            version = files.version_of(os.stat(path))
+        except (OSError, ValueError):
+            return None, None
+        return self._resolve_now(key) if stat.S_ISLNK(status.st_mode) else None, version
+
+    def _probe(self, path: Path, key: str, real: Path | None, version: Version | None,
+               headers: bool) -> tuple[Asset | None, str]:
+        problem = self._problem_with_key(key, real)
+        if problem is not None or real is None:
+            return None, problem or ""
+        earlier = self._assets.get(key)
+        if earlier is not None and (earlier.real, earlier.version) == (real, version) and (
+                earlier.probe is not None or not headers):
+            return earlier, ""  # unchanged since the last scan: its header was read then
+        try:
+            return Asset(key, path, photo.probe(real) if headers else None, real, version), ""
         except OSError as error:  # photo.ImageError, whatever Pillow raised
             return None, f"not a readable image ({error})"
 
-    def _problem_with_key(self, key: str) -> str | None:
-        if self.resolve(key) is None:
+    def _problem_with_key(self, key: str, real: Path | None) -> str | None:
+        if real is None or _unsafe(key):
             if self._points_outside(key):
                 return f"it points outside {self.cosmic_dir}"
             return "it is no regular file (a broken symlink or a device, say)"
@@ -234,48 +283,23 @@ class AssetLibrary:
                 found.assets.pop(key, None)
                 found.rejected[key] = entry
         self._assets, self._rejected, self._metadata = found.assets, found.rejected, metadata
-        self._generation += 1
+        self.generation += 1
         self._fingerprints = {
             path: entry for path, entry in self._fingerprints.items() if path in live
         }
 
     def _folder_signature(self) -> tuple:
         paths = files_under(self.cosmic_dir, include_sidecars=True)
-        versions = ((str(path), _version_or_none(path)) for path in paths)
+        versions = ((str(path), files.version_or_none(path)) for path in paths)
         # A file that vanished mid-walk is left out, as the next scan will not find it either.
         return tuple((name, *version) for name, version in versions if version is not None)
 
 
-def files_under(folder: Path, include_sidecars: bool = False) -> list[Path]:
-    """Regular files below folder, sorted, without hidden ones (and sidecars unless asked)."""
-    found = []
-    for directory, subdirs, names in os.walk(folder, followlinks=False):
-        subdirs[:] = [name for name in subdirs if not name.startswith(".")]
-        for name in names:
-            path = Path(directory, name)
-            if name.startswith("."):
-                continue
-            if path.suffix.lower() in SIDECAR_SUFFIXES and not include_sidecars:
-                continue
-            found.append(path)
-    return sorted(found)
+def _unsafe(key: str) -> bool:
+    pure = PurePosixPath(key)
+    return "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != (COSMIC,)
 
 
-def _version(path: Path) -> Version:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
-
-
-def _version_or_none(path: Path) -> Version | None:
-    try:
-        return _version(path)
-    except OSError:
-        return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _checked(current: Asset, checked: tuple[Asset, Asset] | None) -> Asset:
+    # A rescan may have replaced the asset meanwhile: its own header check then holds.
+    return checked[1] if checked is not None and checked[0] is current else current

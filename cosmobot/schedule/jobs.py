@@ -16,6 +16,7 @@ from cosmobot.storage import prune, sendcounts
 
 RESCAN_INTERVAL_SECONDS = 30
 RESCAN_JOB = "rescan-assets"
+HEADERS_JOB = "check-image-headers"
 MENU_JOB = "publish-command-menu"
 WARM_JOB = "warm-cache"
 COUNTS_JOB = "save-send-counts"
@@ -68,6 +69,13 @@ async def rescan_assets(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("The image folder changed; the image list was rescanned")
         if WARMER in context.bot_data:
             context.job_queue.run_once(warm_cache, when=0, name=WARM_JOB)
+
+
+async def check_image_headers(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Open the header of each image the start-up scan left unchecked; skip the bad ones."""
+    # Off the event loop, once: the bot answers meanwhile (a bad file met first is skipped
+    # at its upload, with the same single warning).
+    await asyncio.to_thread(sender.library().check_headers)
 
 
 async def warm_cache(context: ContextTypes.DEFAULT_TYPE) -> None:

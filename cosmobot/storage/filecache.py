@@ -31,6 +31,8 @@ Key = tuple[int, str]
 
 # (bot, asset_key) -> its row; one entry per bot and image, so memory grows with the collection.
 _rows: dict[Key, ImageAsset] = {}
+# bot -> the asset_keys it has a row for in _rows: an inline query filters thousands by it.
+_keys_by_bot: dict[int, set[str]] = {}
 # (bot, asset_key) -> when the database last had no row for it (time.monotonic()).
 _misses: dict[Key, float] = {}
 
@@ -38,7 +40,20 @@ _misses: dict[Key, float] = {}
 def reset() -> None:
     """Forget the copy in memory (the database keeps everything)."""
     _rows.clear()
+    _keys_by_bot.clear()
     _misses.clear()
+
+
+def keys_in_memory(bot_id: int) -> set[str]:
+    """The asset_keys bot_id has a row for in memory (for any file content: lookup() checks)."""
+    return _keys_by_bot.get(bot_id, set())
+
+
+def _keep(key: Key, row: ImageAsset) -> ImageAsset:
+    """Keep row in memory unless one is there already; return the one kept."""
+    kept = _rows.setdefault(key, row)
+    _keys_by_bot.setdefault(key[0], set()).add(key[1])
+    return kept
 
 
 async def lookup(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | None:
@@ -65,7 +80,7 @@ async def preload(bot_id: int, asset_keys: list[str]) -> None:
         logger.warning("Cannot read the cached file_ids: {}", error)
         return
     for row in rows:
-        _rows.setdefault((bot_id, row.asset_key), row)
+        _keep((bot_id, row.asset_key), row)
     found = {row.asset_key for row in rows}
     _missed({(bot_id, asset_key) for asset_key in missing if asset_key not in found})
 
@@ -80,7 +95,7 @@ async def _read(key: Key) -> ImageAsset | None:
     if row is None:
         _missed({key})
         return _rows.get(key)  # remembered meanwhile, maybe
-    return _rows.setdefault(key, row)
+    return _keep(key, row)
 
 
 def _missed(keys: set[Key]) -> None:
@@ -103,6 +118,7 @@ def remember(
         asset_key=asset_key, file_id=file_id, file_unique_id=file_unique_id, bot_id=bot_id,
         fingerprint=fingerprint, created_at=now, refreshed_at=now,
     )
+    _keys_by_bot.setdefault(bot_id, set()).add(asset_key)
     _misses.pop((bot_id, asset_key), None)
     query = ImageAsset.store(asset_key, file_id, file_unique_id, bot_id, fingerprint)
     writes.queue_write(query.execute, f"store the file_id of {asset_key}")
@@ -114,6 +130,7 @@ def forget(bot_id: int, asset_key: str, file_id: str) -> None:
     row = _rows.get(key)
     if row is None or row.file_id == file_id:
         _rows.pop(key, None)
+        _keys_by_bot.get(bot_id, set()).discard(asset_key)
         # Until its delete is done the database still holds the refused row: do not read it.
         _missed({key})
     # The delete matches file_id too: a newer file_id cached meanwhile stays.

@@ -23,6 +23,9 @@ from tests.fakebotapi.webhooks import Webhooks
 # The user Telegram names as the sender of an anonymous group administrator's messages.
 ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
                    "username": "GroupAnonymousBot"}
+# The user Telegram names as the sender of a message a member sent on behalf of a channel.
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel",
+               "username": "Channel_Bot"}
 
 
 def _text_content(text: str) -> dict[str, Any]:
@@ -139,6 +142,17 @@ class FakeBotApi(WebhookControls):
         token = self._state.token(token)
         message = self._state.new_message(chat_id, ANONYMOUS_ADMIN, _text_content(text))
         message["sender_chat"] = message["chat"]
+        return self._updates.push(token, "message", message)
+
+    def push_channel_text(self, chat_id: int, channel_id: int, text: str, *,
+                          token: str | None = None) -> dict:
+        """Queue a text a member of group `chat_id` sent as their channel; returns the update.
+
+        As in Telegram, it comes from Channel_Bot with the channel as sender_chat.
+        """
+        token = self._state.token(token)
+        message = self._state.new_message(chat_id, CHANNEL_BOT, _text_content(text))
+        message["sender_chat"] = {"id": channel_id, "type": "channel", "title": "My channel"}
         return self._updates.push(token, "message", message)
 
     def push_callback(self, chat_id: int, data: str, *, message_id: int | None = None,

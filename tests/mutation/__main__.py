@@ -3,7 +3,8 @@
 Each mutant replaces one piece of text in one module (it must occur exactly once) and runs
 the tests named for it in a copy of the checkout; the mutant is caught when they fail. The
 tests first run once unmutated: a failure there is reported and ends the check, since a
-mutant could not be told apart from it.
+mutant could not be told apart from it. A caught mutant's line names the test that failed
+first, so that a catch by a flaky test can be told from a real one.
 """
 
 from __future__ import annotations
@@ -38,29 +39,38 @@ def copy_checkout(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def run_tests(checkout: Path, tests: tuple[str, ...]) -> int:
-    """Run the tests in the checkout; return pytest's exit status."""
+def run_tests(checkout: Path, tests: tuple[str, ...]) -> tuple[int, str]:
+    """Run the tests in the checkout; return pytest's exit status and what it printed."""
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
     try:
-        return subprocess.run(command, cwd=checkout, env=env, capture_output=True,
-                              timeout=RUN_TIMEOUT_SECONDS).returncode
+        done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        return 1
+        return 1, f"no result after {RUN_TIMEOUT_SECONDS} s"
+    return done.returncode, done.stdout + done.stderr
 
 
-def try_mutant(checkout: Path, mutant: Mutant) -> str:
-    """Put the mutant in, run its tests, take it out; return what became of it."""
+def first_failure(output: str) -> str:
+    """The test pytest's summary names first as failed (so a flaky catch can be told apart)."""
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            return line.split(" - ")[0]
+    return output.strip().splitlines()[-1] if output.strip() else "no output"
+
+
+def try_mutant(checkout: Path, mutant: Mutant) -> tuple[str, str]:
+    """Put the mutant in, run its tests, take it out; return what became of it, and by what."""
     path = checkout / mutant.path
     original = path.read_text()
     if original.count(mutant.before) != 1:
-        return STALE
+        return STALE, ""
     path.write_text(original.replace(mutant.before, mutant.after))
     try:
-        status = run_tests(checkout, mutant.tests)
+        status, output = run_tests(checkout, mutant.tests)
     finally:
         path.write_text(original)
-    return SURVIVED if status == 0 else CAUGHT
+    return (SURVIVED, "") if status == 0 else (CAUGHT, first_failure(output))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,16 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         checkout = Path(scratch)
         copy_checkout(checkout)
         baseline = sorted({test for mutant in chosen for test in mutant.tests})
-        if run_tests(checkout, tuple(baseline)) != 0:
-            print(f"The tests fail without any mutant: {' '.join(baseline)}", file=sys.stderr)
+        status, output = run_tests(checkout, tuple(baseline))
+        if status != 0:
+            print(f"The tests fail without any mutant: {' '.join(baseline)}\n"
+                  + "\n".join(output.splitlines()[-30:]), file=sys.stderr)
             return 2
         results = []
         for mutant in chosen:
             started = time.monotonic()
-            outcome = try_mutant(checkout, mutant)
+            outcome, failed = try_mutant(checkout, mutant)
             results.append(outcome)
-            print(f"{outcome:9} {time.monotonic() - started:6.1f}s  {mutant.name:40} {mutant.why}",
-                  flush=True)
+            print(f"{outcome:9} {time.monotonic() - started:6.1f}s  {mutant.name:40} {mutant.why}"
+                  + (f"  [{failed}]" if failed else ""), flush=True)
     caught, stale = results.count(CAUGHT), results.count(STALE)
     print(f"\n{caught} of {len(results) - stale} mutants caught"
           + (f"; {stale} stale (their text is no longer in the code)" if stale else ""))

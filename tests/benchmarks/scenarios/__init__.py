@@ -2,12 +2,14 @@
 
 from tests.benchmarks.harness import Scenario
 from tests.benchmarks.scenarios import (
+    assets_scan,
     cache_lookup,
     cached_send,
     cosmic_command,
     first_send,
     herd,
     inline,
+    restart,
 )
 
 SCENARIOS = [
@@ -21,6 +23,10 @@ SCENARIOS = [
     Scenario("cache_lookup", "what a send looks up before its Bot API call, 100,000 rows cached",
              cache_lookup.run),
     Scenario("inline", "inline queries answered, every image cached", inline.run),
+    Scenario("restart", "a new process on a database with every image cached: to its first photo",
+             restart.run),
+    Scenario("assets_scan", "the start-up scan of 1,000 to 100,000 images, and its memory",
+             assets_scan.run),
     Scenario("send_postgres", "the cached send on PostgreSQL", cached_send.run_postgres,
              needs_postgres=True),
     Scenario("cosmic_postgres", "/cosmic on PostgreSQL", cosmic_command.run_postgres,

@@ -54,7 +54,7 @@ async def _measure(context: Context, database_url: str) -> list[Row]:
             first = [await _lookup(bot, key) for key in sample]
             keys = [key for key, _ in rows]
             for start in range(0, count, PRELOAD_BATCH):
-                await filecache.preload(keys[start:start + PRELOAD_BATCH])
+                await filecache.preload(bot.id, keys[start:start + PRELOAD_BATCH])
             after = [await _lookup(bot, key)
                      for key in random.sample(sample * PASSES, len(sample) * PASSES)]
     finally:
