@@ -1,4 +1,4 @@
-"""Peewee migrations -- 006_shuffle_bags_of_fixed_size.py.
+"""Peewee migrations -- 008_shuffle_bags_of_fixed_size.py.
 
 Each chat's shuffle bag becomes one row of fixed size (shuffle_bags): where the chat is in a
 shuffled order of its bot's image numbers (image_numbers), in place of a row per image it has

@@ -47,7 +47,7 @@ def test_a_shuffle_is_the_same_on_every_machine_and_in_the_migration_that_rolls_
     # Every chat's progress is in these orders: a change to them would lose it.
     assert [Shuffle(42, 0, 10).at(step) for step in range(10)] == [
         3, 8, 1, 7, 0, 4, 9, 6, 2, 5]
-    frozen = _migration("006_shuffle_bags_of_fixed_size")
+    frozen = _migration("008_shuffle_bags_of_fixed_size")
     for seed, salt, size in ((42, 0, 10), (2**62 + 7, 81, 1000), (5, 3, 1)):
         shuffle = Shuffle(seed, salt, size)
         assert frozen.shuffled(seed, salt, size, size) == [shuffle.at(s) for s in range(size)]

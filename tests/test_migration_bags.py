@@ -1,4 +1,4 @@
-"""Migration 006 on a database at 005's schema, with rows: every chat's round goes on.
+"""Migration 008 on a database at 005's schema, with rows: every chat's round goes on.
 
 seen_images held a row per chat and image seen this round; each chat's bag now holds where it
 is. Picking after the migration, no image a chat saw before it comes again before its round
@@ -17,7 +17,7 @@ from cosmobot.storage.shufflebag import seen_keys
 from tests.factories import BOT_ID, OTHER_BOT_ID, make_assets
 
 pytestmark = pytest.mark.asyncio
-SEVERAL_BOTS, FIXED_BAGS = "005_several_bots", "006_shuffle_bags_of_fixed_size"
+SEVERAL_BOTS, FIXED_BAGS = "005_several_bots", "008_shuffle_bags_of_fixed_size"
 NAMES = tuple(f"image-{n}.jpg" for n in range(9))  # image-8 no chat has seen yet
 KEYS = [f"cosmic/{name}" for name in NAMES]
 # What each chat had seen this round with each bot, in the order it saw it.

@@ -22,7 +22,7 @@ from tests.factories import BOT_ID, OTHER_BOT_ID
 
 BEFORE = "004_add_daily_round_bookkeeping"
 SEVERAL_BOTS = "005_several_bots"
-FIXED_BAGS = "006_shuffle_bags_of_fixed_size"
+FIXED_BAGS = "008_shuffle_bags_of_fixed_size"
 ORION, VEGA = "cosmic/orion.jpg", "cosmic/vega.jpg"
 NOON = dt.datetime(2026, 6, 1, 12, 0)
 OWNED = (Subscription, ShuffleBag, ImageNumber, SendCount)

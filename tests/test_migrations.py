@@ -14,11 +14,11 @@ MIGRATIONS = [
     "003_add_seen_images_and_send_counts",
     "004_add_daily_round_bookkeeping",
     "005_several_bots",
-    "006_shuffle_bags_of_fixed_size",
+    "008_shuffle_bags_of_fixed_size",
 ]
 MODELS = [ImageAsset, Subscription, SendCount, ImageNumber, ShuffleBag]
 TABLES = ["image_assets", "subscriptions", "send_counts", "image_numbers", "shuffle_bags"]
-# The tables each migration adds, in order (006 drops seen_images, and its rollback makes it).
+# The tables each migration adds, in order (008 drops seen_images, and its rollback makes it).
 ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [], [],
          ["image_numbers", "shuffle_bags"]]
 BOOKKEEPING = {"delivered_at", "sending_owner", "sending_day", "set_aside"}

@@ -24,7 +24,8 @@ import random
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
+from typing import NamedTuple
 
 import peewee
 from loguru import logger
@@ -32,7 +33,7 @@ from loguru import logger
 from cosmobot.clock import utcnow
 from cosmobot.storage import numbering, writes
 from cosmobot.storage.bagstate import BagState, Choice, match_pick, new_seed, next_pick
-from cosmobot.storage.database import read_in_db_thread
+from cosmobot.storage.database import database, read_in_db_thread
 from cosmobot.storage.models import ImageNumber, ShuffleBag
 from cosmobot.storage.numbering import Deck
 
@@ -253,8 +254,40 @@ def _tidy(bag: tuple[int, int]) -> None:
 # ---- on the database thread ------------------------------------------------------------------
 
 
-def _row(bot_id: int, chat_id: int) -> ShuffleBag | None:
-    return ShuffleBag.get_or_none(ShuffleBag.of_chat(bot_id, chat_id))
+# The columns of a bag's state, in the order _BagRow holds them.
+_STATE_COLUMNS = ("seed", "leg_start", "leg_end", "step", "ahead", "last_number", "shown")
+
+
+class _BagRow(NamedTuple):
+    seed: int
+    leg_start: int
+    leg_end: int
+    step: int
+    ahead: str
+    last_number: int | None
+    shown: int
+    version: int
+
+
+@cache
+def _sql(param: str) -> tuple[str, str]:
+    """The read and the compare-and-set of a chat's row, with the database's placeholder.
+
+    Written out once: built by peewee, each would cost several times the query itself, and
+    a pick makes both.
+    """
+    table, where = ShuffleBag._meta.table_name, f"bot_id = {param} AND chat_id = {param}"
+    read = f"SELECT {', '.join(_STATE_COLUMNS)}, version FROM {table} WHERE {where}"
+    values = ", ".join(f"{column} = {param}" for column in (*_STATE_COLUMNS, "updated_at"))
+    update = (f"UPDATE {table} SET {values}, version = version + 1 "
+              f"WHERE {where} AND version = {param}")
+    return read, update
+
+
+def _row(bot_id: int, chat_id: int) -> _BagRow | None:
+    read, _ = _sql(database.param)
+    row = database.execute_sql(read, (bot_id, chat_id)).fetchone()
+    return None if row is None else _BagRow(*row)
 
 
 def _write_change(bot_id: int, chat_id: int, change: _Change, deck: Deck | None,
@@ -277,23 +310,18 @@ def _write_change(bot_id: int, chat_id: int, change: _Change, deck: Deck | None,
 
 def _set_if_unchanged(bot_id: int, chat_id: int, version: int | None, state: BagState) -> bool:
     """Write state as the chat's row if the row is still at version (None: there is no row)."""
-    values = {
-        ShuffleBag.seed: state.seed, ShuffleBag.leg_start: state.leg_start,
-        ShuffleBag.leg_end: state.leg_end, ShuffleBag.step: state.step,
-        ShuffleBag.ahead: ",".join(map(str, sorted(state.ahead))),
-        ShuffleBag.last_number: state.last, ShuffleBag.shown: state.shown,
-        ShuffleBag.updated_at: utcnow(),
-    }
+    values = (state.seed, state.leg_start, state.leg_end, state.step,
+              ",".join(map(str, sorted(state.ahead))), state.last, state.shown,
+              ShuffleBag.updated_at.db_value(utcnow()))
     if version is None:
-        row = {ShuffleBag.bot_id: bot_id, ShuffleBag.chat_id: chat_id, ShuffleBag.version: 1,
-               **values}
+        row = {"bot_id": bot_id, "chat_id": chat_id, "version": 1,
+               **dict(zip((*_STATE_COLUMNS, "updated_at"), values))}
         return ShuffleBag.insert(row).on_conflict_ignore().as_rowcount().execute() == 1
-    query = ShuffleBag.update({**values, ShuffleBag.version: version + 1}).where(
-        ShuffleBag.of_chat(bot_id, chat_id) & (ShuffleBag.version == version))
-    return query.execute() == 1
+    _, update = _sql(database.param)
+    return database.execute_sql(update, (*values, bot_id, chat_id, version)).rowcount == 1
 
 
-def _state_of(row: ShuffleBag | None) -> BagState:
+def _state_of(row: _BagRow | None) -> BagState:
     if row is None:
         return BagState(new_seed())
     ahead = frozenset(int(number) for number in row.ahead.split(",")) if row.ahead else frozenset()
