@@ -16,8 +16,8 @@ from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daily, daybook, localtime, outcomes, subscriptions
 from cosmobot.schedule.subscriptions import subscribe
 from cosmobot.storage import writes
+from cosmobot.storage.bagrows import seen_keys
 from cosmobot.storage.models import Subscription
-from cosmobot.storage.shufflebag import seen_keys
 from tests.factories import BOT_ID, TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]

@@ -12,8 +12,8 @@ import pytest
 
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.storage import shufflebag, writes
+from cosmobot.storage.bagrows import seen_keys
 from cosmobot.storage.database import apply_migrations, migration_router
-from cosmobot.storage.shufflebag import seen_keys
 from tests.factories import BOT_ID, OTHER_BOT_ID, make_assets
 
 pytestmark = pytest.mark.asyncio

@@ -9,6 +9,7 @@ import pytest
 
 from cosmobot.storage import adoption
 from cosmobot.storage.adoption import UNCLAIMED, adopt_unclaimed
+from cosmobot.storage.bagrows import seen_keys
 from cosmobot.storage.database import (
     apply_migrations,
     close_database,
@@ -16,7 +17,6 @@ from cosmobot.storage.database import (
     open_database,
 )
 from cosmobot.storage.models import ImageAsset, ImageNumber, SendCount, ShuffleBag, Subscription
-from cosmobot.storage.shufflebag import seen_keys
 from tests.dblocks import lock_waits
 from tests.factories import BOT_ID, OTHER_BOT_ID
 

@@ -14,7 +14,7 @@ from telegram.ext import BaseRateLimiter, ExtBot
 from cosmobot import sender
 from cosmobot.botapi import ratelimit
 from cosmobot.delivery import deliver_cosmic
-from cosmobot.storage import database, shufflebag, writes
+from cosmobot.storage import bagrows, database, shufflebag, writes
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.dblocks import file_or_postgres_url, lock_waits, seen_count, write_locker
 from tests.factories import BOT_ID, OTHER_TOKEN, TOKEN, make_assets, make_image
@@ -189,7 +189,7 @@ async def test_a_claim_that_lands_while_the_bag_is_read_still_counts(
     await deliver_cosmic(bot, CHAT, "en")  # the chat has a bag; the images have numbers
     await writes.settle()
     read_done, go_on = threading.Event(), threading.Event()
-    real_row, stale_reads = shufflebag._row, []
+    real_row, stale_reads = bagrows.read_row, []
 
     def stale_row(bot_id, chat_id):
         row = real_row(bot_id, chat_id)
@@ -199,7 +199,7 @@ async def test_a_claim_that_lands_while_the_bag_is_read_still_counts(
             go_on.wait(10)
         return row
 
-    monkeypatch.setattr(shufflebag, "_row", stale_row)
+    monkeypatch.setattr(bagrows, "read_row", stale_row)
     reading = asyncio.ensure_future(deliver_cosmic(bot, CHAT, "en"))
     await asyncio.to_thread(read_done.wait, 10)
     other = await deliver_cosmic(bot, CHAT, "en")
@@ -235,7 +235,7 @@ async def test_an_image_whose_send_failed_is_free_for_the_next_pick(memory_db, e
 
 async def seen_keys(chat_id):
     await writes.settle()
-    return await database.read_in_db_thread(shufflebag.seen_keys, BOT_ID, chat_id)
+    return await database.read_in_db_thread(bagrows.seen_keys, BOT_ID, chat_id)
 
 
 async def test_a_new_start_forgets_claims_an_ended_event_loop_left_on_their_way(

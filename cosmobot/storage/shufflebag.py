@@ -24,17 +24,14 @@ import random
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
-from typing import NamedTuple
+from functools import partial
 
 import peewee
 from loguru import logger
 
-from cosmobot.clock import utcnow
-from cosmobot.storage import numbering, writes
+from cosmobot.storage import bagrows, numbering, writes
 from cosmobot.storage.bagstate import BagState, Choice, match_pick, new_seed, next_pick
-from cosmobot.storage.database import database, read_in_db_thread
-from cosmobot.storage.models import ImageNumber, ShuffleBag
+from cosmobot.storage.database import read_in_db_thread
 from cosmobot.storage.numbering import Deck
 
 # How long a pick waits for its claim to land before it goes on without knowing.
@@ -197,13 +194,13 @@ async def _open(bot_id: int, chat_id: int, deck: Deck) -> _Read | None:
     memory = _chats.setdefault((bot_id, chat_id), _ChatMemory())
     memory.reads += 1
     try:
-        row = await read_in_db_thread(_row, bot_id, chat_id)
+        row = await read_in_db_thread(bagrows.read_row, bot_id, chat_id)
     except peewee.PeeweeException as error:
         logger.warning("Cannot read which images chat {} has seen: {}", chat_id, error)
         return None
     finally:
         memory.reads -= 1
-    state = _state_of(row)
+    state = bagrows.state_of(row)
     # A change whose write ended while this read ran may be missing from what it read, so
     # every change kept is made again; one the database has already changes nothing more.
     for change in memory.changes:
@@ -254,86 +251,20 @@ def _tidy(bag: tuple[int, int]) -> None:
 # ---- on the database thread ------------------------------------------------------------------
 
 
-# The columns of a bag's state, in the order _BagRow holds them.
-_STATE_COLUMNS = ("seed", "leg_start", "leg_end", "step", "ahead", "last_number", "shown")
-
-
-class _BagRow(NamedTuple):
-    seed: int
-    leg_start: int
-    leg_end: int
-    step: int
-    ahead: str
-    last_number: int | None
-    shown: int
-    version: int
-
-
-@cache
-def _sql(param: str) -> tuple[str, str]:
-    """The read and the compare-and-set of a chat's row, with the database's placeholder.
-
-    Written out once: built by peewee, each would cost several times the query itself, and
-    a pick makes both.
-    """
-    table, where = ShuffleBag._meta.table_name, f"bot_id = {param} AND chat_id = {param}"
-    read = f"SELECT {', '.join(_STATE_COLUMNS)}, version FROM {table} WHERE {where}"
-    values = ", ".join(f"{column} = {param}" for column in (*_STATE_COLUMNS, "updated_at"))
-    update = (f"UPDATE {table} SET {values}, version = version + 1 "
-              f"WHERE {where} AND version = {param}")
-    return read, update
-
-
-def _row(bot_id: int, chat_id: int) -> _BagRow | None:
-    read, _ = _sql(database.param)
-    row = database.execute_sql(read, (bot_id, chat_id)).fetchone()
-    return None if row is None else _BagRow(*row)
-
-
 def _write_change(bot_id: int, chat_id: int, change: _Change, deck: Deck | None,
                   expected: tuple[int | None, BagState] | None) -> None:
     """Make change on the chat's row as it is now, compare-and-set; note if it changed it."""
-    if expected is not None and _set_if_unchanged(bot_id, chat_id, *expected):
+    if expected is not None and bagrows.set_if_unchanged(bot_id, chat_id, *expected):
         change.written = True
         return
     for _ in range(WRITE_TRIES):
-        row = _row(bot_id, chat_id)
-        changed = change.apply(_state_of(row), deck)
+        row = bagrows.read_row(bot_id, chat_id)
+        changed = change.apply(bagrows.state_of(row), deck)
         if changed is None:
             change.written = False
             return
-        if _set_if_unchanged(bot_id, chat_id, None if row is None else row.version, changed):
+        version = None if row is None else row.version
+        if bagrows.set_if_unchanged(bot_id, chat_id, version, changed):
             change.written = True
             return
     raise peewee.OperationalError(f"chat {chat_id}'s bag changed under {WRITE_TRIES} tries")
-
-
-def _set_if_unchanged(bot_id: int, chat_id: int, version: int | None, state: BagState) -> bool:
-    """Write state as the chat's row if the row is still at version (None: there is no row)."""
-    values = (state.seed, state.leg_start, state.leg_end, state.step,
-              ",".join(map(str, sorted(state.ahead))), state.last, state.shown,
-              ShuffleBag.updated_at.db_value(utcnow()))
-    if version is None:
-        row = {"bot_id": bot_id, "chat_id": chat_id, "version": 1,
-               **dict(zip((*_STATE_COLUMNS, "updated_at"), values))}
-        return ShuffleBag.insert(row).on_conflict_ignore().as_rowcount().execute() == 1
-    _, update = _sql(database.param)
-    return database.execute_sql(update, (*values, bot_id, chat_id, version)).rowcount == 1
-
-
-def _state_of(row: _BagRow | None) -> BagState:
-    if row is None:
-        return BagState(new_seed())
-    ahead = frozenset(int(number) for number in row.ahead.split(",")) if row.ahead else frozenset()
-    return BagState(row.seed, row.leg_start, row.leg_end, row.step, ahead, row.last_number,
-                    row.shown)
-
-
-def seen_keys(bot_id: int, chat_id: int) -> set[str]:
-    """The keys bot_id has shown chat_id this round, read from the database (O(collection))."""
-    row = _row(bot_id, chat_id)
-    if row is None:
-        return set()
-    keys = {number: key for key, number in ImageNumber.of_bot(bot_id).tuples()}
-    count = max(keys, default=-1) + 1
-    return {keys[number] for number in _state_of(row).seen_numbers(count) if number in keys}
