@@ -178,6 +178,17 @@ def test_a_search_of_seen_images_avoids_the_last_one_and_changes_only_the_last()
     assert match_pick(state, numbers, [], ()) is None
 
 
+def test_two_searches_at_once_never_take_one_image_though_every_match_was_seen():
+    numbers = Numbers(10)
+    shown, state = picks(BagState(15), numbers, 4)
+    # The first search's image is on its way; the second takes the other seen match.
+    for _ in range(20):
+        assert match_pick(state, numbers, shown[:2], {shown[0]}).number == shown[1]
+    # Unseen matches: the one on its way is left for the other.
+    unseen = [n for n in range(10) if n not in shown][:2]
+    assert match_pick(state, numbers, unseen, {unseen[0]}).number == unseen[1]
+
+
 def test_searches_out_of_order_keep_the_row_bounded():
     numbers = Numbers(10_000)
     state = BagState(14)

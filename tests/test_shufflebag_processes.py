@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(300)
 
 CHAT = -1007007
 NAMES = tuple(f"image-{n}.jpg" for n in range(6))
-PROCESSES, PICKS = 2, 12  # four rounds of six between them
+PROCESSES, PICKS = 2, 60  # twenty rounds of six between them: many a race
 # One process: wait until every process is ready, then pick as fast as it can.
 PICKER = """
 import asyncio, json, sys, time
