@@ -8,7 +8,9 @@ Module-level on purpose: one library and one set of upload locks per process, sh
 every handler and job.
 
 Only the upload of a new image holds that image's lock. Everyone who queued behind it then
-sends by the new file_id at the same time, each at their own chat's pace.
+sends by the new file_id at the same time, each at their own chat's pace. Under that lock the
+upload also takes the image's claim in the database (storage.uploadclaims), so that other
+processes of the bot wait for its file_id instead of uploading the image too.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from cosmobot.botapi.photosend import PhotoSend
 from cosmobot.botapi.retry import MAX_RETRY_AFTER_SECONDS, is_unavailable, retry_after_seconds
 from cosmobot.images import photo
 from cosmobot.images.assets import COSMIC, AssetLibrary
-from cosmobot.storage import filecache, sendcounts, shufflebag, writes
+from cosmobot.storage import filecache, sendcounts, shufflebag, uploadclaims, writes
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import ImageAsset
 
@@ -138,12 +140,15 @@ async def send_image(
     reply_markup: ReplyMarkup | None = None,
     *,
     chat_action: bool = True,
+    upload_only: bool = False,
     **options: Any,
-) -> Message | None:
+) -> Message | ImageAsset | None:
     """Send the image at asset_key; None if there is no usable image file for it.
 
     chat_action=False leaves out "sending a photo..." during an upload (for a chat nobody
-    watches). Further keyword arguments (message_thread_id, say) go to Bot.send_photo.
+    watches). upload_only=True (the cache warm-up) sends nothing when the image has a cached
+    file_id, also one another process cached meanwhile, and returns its row instead. Further
+    keyword arguments (message_thread_id, say) go to Bot.send_photo.
     """
     path = library().resolve(asset_key)
     if path is None:
@@ -163,11 +168,13 @@ async def send_image(
     rejected = None
     cached = await filecache.lookup(asset_key, bot.id, fingerprint)
     if cached is not None:
+        if upload_only:
+            return cached
         message = await send.by_file_id(cached)
         if message is not None:
             return message
         rejected = cached.file_id
-    return await _send_new(send, path, rejected)
+    return await _send_new(send, path, rejected, upload_only)
 
 
 async def is_cached(bot: Bot, asset_key: str) -> bool:
@@ -202,7 +209,8 @@ async def send_random_cosmic(
     return await send_image(bot, chat_id, key, caption, reply_markup, **options)
 
 
-async def _send_new(send: PhotoSend, path: Path, rejected: str | None) -> Message | None:
+async def _send_new(send: PhotoSend, path: Path, rejected: str | None,
+                    upload_only: bool = False) -> Message | ImageAsset | None:
     """Upload the image once for everyone, then send by its new file_id if someone else did."""
     if send.chat_action:
         _in_background(_show_uploading(send.bot, send.chat_id))
@@ -218,7 +226,7 @@ async def _send_new(send: PhotoSend, path: Path, rejected: str | None) -> Messag
             flood = error
             await asyncio.sleep(retry_after_seconds(error))
             continue
-        if not isinstance(outcome, ImageAsset):
+        if not isinstance(outcome, ImageAsset) or upload_only:
             return outcome
         message = await send.by_file_id(outcome)
         if message is not None:
@@ -238,12 +246,24 @@ async def _upload_or_find(
         cached = await filecache.lookup(send.key, send.bot.id, send.fingerprint)
         if cached is not None and cached.file_id != rejected:
             return cached
-        try:
-            return await send.upload(path)
-        except TelegramError as failure:
-            if is_unavailable(failure) and not isinstance(failure, RetryAfter):
-                _upload_failures[flight] = (time.monotonic(), f"{failure}")
-            raise
+
+        def usable(row: ImageAsset) -> bool:
+            return row.is_valid_for(send.bot.id, send.fingerprint) and row.file_id != rejected
+
+        async with uploadclaims.upload_turn(send.bot.id, send.key, usable) as found:
+            if found is not None:  # another process uploaded it while this one waited
+                filecache.adopt(found)
+                return found
+            return await _upload(send, path, flight)
+
+
+async def _upload(send: PhotoSend, path: Path, flight: tuple[int, str]) -> Message | None:
+    try:
+        return await send.upload(path)
+    except TelegramError as failure:
+        if is_unavailable(failure) and not isinstance(failure, RetryAfter):
+            _upload_failures[flight] = (time.monotonic(), f"{failure}")
+        raise
 
 
 def _raise_if_failed_since(flight: tuple[int, str], since: float) -> None:

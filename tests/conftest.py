@@ -14,9 +14,11 @@ from playhouse.db_url import connect
 
 from cosmobot import clock, sender
 from cosmobot.images.assets import AssetLibrary
+from cosmobot.storage import outage
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from tests.factories import TOKEN, make_assets
 from tests.fakebotapi import FakeBotApi
+from tests.pgcluster import OUTAGE_CLUSTER, OUTAGE_URL, Cluster
 
 POSTGRES_URL = os.environ.get("COSMOBOT_TEST_POSTGRES_URL")
 
@@ -49,6 +51,14 @@ def _real_time() -> Iterator[None]:
     clock.set_offset(dt.timedelta(0))
 
 
+@pytest.fixture(autouse=True)
+def _no_outage_left_over() -> Iterator[None]:
+    """An outage one test's database had is not another test's to log the end of."""
+    outage.forget()
+    yield
+    outage.forget()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request) -> Iterator[str]:
     """A database URL, once for SQLite and once for a real, emptied PostgreSQL database."""
@@ -67,6 +77,24 @@ def postgres_url() -> Iterator[str]:
     url = _postgres_url()
     _empty_postgres(url)
     yield url
+
+
+@pytest.fixture
+def outage_cluster() -> Iterator[Cluster]:
+    """A real PostgreSQL server the test may stop and start, with its database emptied."""
+    if not (OUTAGE_URL and OUTAGE_CLUSTER):
+        if os.environ.get("CI"):
+            pytest.fail("COSMOBOT_TEST_OUTAGE_URL and COSMOBOT_TEST_OUTAGE_CLUSTER must be set "
+                        "in CI: outage tests may not skip")
+        pytest.skip("set COSMOBOT_TEST_OUTAGE_URL and COSMOBOT_TEST_OUTAGE_CLUSTER to run it")
+    cluster = Cluster(OUTAGE_CLUSTER, OUTAGE_URL)
+    cluster.start()
+    _empty_postgres(OUTAGE_URL)
+    try:
+        yield cluster
+    finally:
+        cluster.start()  # whatever the test did, the next one finds it running
+        _empty_postgres(OUTAGE_URL)
 
 
 @pytest.fixture

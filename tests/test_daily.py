@@ -18,6 +18,7 @@ from cosmobot.schedule.subscriptions import subscribe
 from cosmobot.storage import writes
 from cosmobot.storage.bagrows import seen_keys
 from cosmobot.storage.models import Subscription
+from cosmobot.storage.process import OWNER
 from tests.factories import BOT_ID, TOKEN
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
@@ -150,18 +151,54 @@ async def test_a_round_stopped_midway_resumes_after_restart(db, library, bot, fa
     assert [photo_count(fake_api, chat) for chat in chats] == [1] * len(chats)
 
 
-async def test_a_send_cut_off_by_a_kill_counts_as_delivered(memory_db, library, bot, fake_api,
-                                                            log_lines):
+async def test_a_send_cut_off_by_a_kill_counts_as_delivered_once_its_lease_ends(
+        memory_db, library, bot, fake_api, log_lines):
     subscribed(1)
     subscribed(2)
     now = DAY.replace(hour=9, minute=1)
-    # A process that died with this send in flight.
+    # Another process marked this send: it may have died, or may be sending still.
     assert daybook.claim(row(1).id, now, DAY.date(), owner=DEAD_PROCESS)
-    report = await daily.deliver_due(bot, now + dt.timedelta(seconds=20))
+    report = await daily.deliver_due(bot, now + daybook.SEND_LEASE - dt.timedelta(seconds=1))
     assert (photo_count(fake_api, 1), photo_count(fake_api, 2)) == (0, 1)
     assert report.delivered == 1
+    assert (row(1).sending_owner, row(1).delivered_on) == (DEAD_PROCESS, None)  # left alone
+    assert not any("was killed" in line for line in log_lines)
+    # Its lease is over: its process died (or lost the round), and the send counts as made.
+    report = await daily.deliver_due(bot, now + daybook.SEND_LEASE + dt.timedelta(seconds=1))
+    assert (photo_count(fake_api, 1), report.delivered) == (0, 0)
     assert row(1).delivered_on == dt.date(2026, 6, 1) and row(1).sending_since is None
+    assert row(1).sending_until is None
     assert any("was on its way when the bot was killed" in line for line in log_lines)
+
+
+async def test_a_live_process_keeps_its_marks_leased_however_long_its_send_takes(
+        memory_db, library, bot, fake_api, monkeypatch):
+    monkeypatch.setattr(daybook, "SEND_LEASE", dt.timedelta(seconds=0.6))
+    monkeypatch.setattr(daybook, "LEASE_RENEW_SECONDS", 0.1)
+    subscribed(1)
+    now = DAY.replace(hour=9, minute=1)
+    fake_api.latency = 1.5  # a send far longer than the lease: a 429's wait, an upload
+    sending = asyncio.ensure_future(daily.deliver_due(bot, now))
+    await fake_api.await_until(lambda: row(1).sending_since is not None)
+    await asyncio.sleep(1.0)  # the lease it was marked with has run out by now
+    # Another process's round (the next leader's, say) looks at the mark meanwhile.
+    daybook.settle_interrupted(BOT_ID, set(), now + dt.timedelta(seconds=1.0))
+    assert row(1).sending_owner == OWNER and row(1).sending_until > now + daybook.SEND_LEASE
+    report = await sending
+    assert report.delivered == 1 and photo_count(fake_api, 1) == 1
+    assert row(1).sending_since is None and row(1).sending_until is None
+
+
+async def test_renewing_leases_moves_only_this_processes_marks(memory_db):
+    subscribed(1)
+    subscribed(2)
+    now = DAY.replace(hour=9, minute=1)
+    assert daybook.claim(row(1).id, now, DAY.date())
+    assert daybook.claim(row(2).id, now, DAY.date(), owner=DEAD_PROCESS)
+    later = now + dt.timedelta(minutes=5)
+    assert daybook.renew_leases(BOT_ID, later) == 1
+    assert row(1).sending_until == later + daybook.SEND_LEASE
+    assert row(2).sending_until == now + daybook.SEND_LEASE  # a dead process's lease runs out
 
 
 async def test_blocked_and_vanished_chats_are_deactivated(memory_db, library, bot, fake_api):

@@ -12,7 +12,7 @@ from cosmobot import sender
 from cosmobot.bot import app
 from cosmobot.storage import writes
 from cosmobot.storage.database import apply_migrations, close_database, database, open_database
-from cosmobot.storage.models import ImageAsset
+from cosmobot.storage.models import ImageAsset, ShuffleBag
 from tests.dblocks import (
     file_or_postgres_url,
     lock_waits,
@@ -154,6 +154,60 @@ async def test_a_write_cut_off_by_a_dropped_connection_is_tried_again(postgres_u
 
         assert await writes.queue_write(replace, "replace the file_id") is True
         assert len(tries) == 2
+        assert stored_file_id(postgres_url) == "AgAC-new"
+    finally:
+        close_database()
+
+
+# ---- writes of a key: a file_id, kept until it lands ---------------------------------------
+
+FILE_ID_KEY = ("file_id", 1, KEY)
+
+
+async def test_a_file_ids_write_is_kept_past_the_patience_of_other_writes(url, log_lines,
+                                                                          monkeypatch):
+    monkeypatch.setattr(writes, "WRITE_PATIENCE_SECONDS", 0.3)
+    with write_locker(url, "image_assets"):
+        kept = writes.queue_write(store("AgAC-new"), "store the file_id of orion",
+                                  key=FILE_ID_KEY)
+        await wait_for(lambda: failed_tries(log_lines) >= 20)  # well past 0.3 s of patience
+        assert not kept.done()
+    assert await asyncio.wait_for(kept, timeout=20) is True
+    assert stored_file_id(url) == "AgAC-new"
+    assert not [line for line in log_lines if line.startswith("ERROR")]
+
+
+async def test_only_the_newest_write_of_a_key_waits(url, log_lines):
+    with write_locker(url, "image_assets"):
+        first = writes.queue_write(store("AgAC-1"), "store the first file_id", key=FILE_ID_KEY)
+        await wait_for(lambda: failed_tries(log_lines) >= 2)
+        second = writes.queue_write(store("AgAC-2"), "store the second file_id",
+                                    key=FILE_ID_KEY)
+        assert second is first
+        assert writes.pending() == ["store the second file_id"]  # bounded: one per key
+    assert await asyncio.wait_for(second, timeout=20) is True
+    assert stored_file_id(url) == "AgAC-2"
+
+
+async def test_writes_of_a_key_do_not_wait_behind_other_writes(
+        postgres_url, log_lines, monkeypatch):
+    # PostgreSQL locks a table at a time; SQLite's one write lock would hold up every write.
+    lock_waits(monkeypatch, 50)
+    monkeypatch.setattr(writes, "RETRY_FIRST_SECONDS", 0.01)
+    monkeypatch.setattr(writes, "RETRY_MAX_SECONDS", 0.05)
+    open_database(postgres_url)
+    try:
+        apply_migrations()
+        with write_locker(postgres_url, "shuffle_bags"):
+            blocked = writes.queue_write(
+                lambda: ShuffleBag.insert(bot_id=1, chat_id=7, seed=1).execute(),
+                "record that chat 7 saw orion")
+            await wait_for(lambda: failed_tries(log_lines) >= 2)
+            kept = writes.queue_write(store("AgAC-new"), "store the file_id of orion",
+                                      key=FILE_ID_KEY)
+            assert await asyncio.wait_for(kept, timeout=10) is True
+            assert not blocked.done()
+        assert await asyncio.wait_for(blocked, timeout=20) is True
         assert stored_file_id(postgres_url) == "AgAC-new"
     finally:
         close_database()

@@ -23,6 +23,7 @@ from cosmobot.storage.leadersession import LEADER_CLASS
 from cosmobot.storage.models import Subscription
 from tests.botrunner import BotProcess, texts
 from tests.factories import TOKEN, make_assets
+from tests.pgcluster import LEADER_LOCK_HOLDERS
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -161,9 +162,8 @@ def test_a_leader_whose_session_ends_stops_polling_before_another_polls(
         connection = psycopg2.connect(postgres_url)
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_locks "
-                               "WHERE locktype = 'advisory' AND granted AND classid = %s "
-                               "AND objid = %s AND objsubid = 2", (LEADER_CLASS, BOT_ID))
+                terminate = f"SELECT pg_terminate_backend(pid) FROM ({LEADER_LOCK_HOLDERS}) held"
+                cursor.execute(terminate, (LEADER_CLASS, BOT_ID))
                 assert cursor.fetchall() == [(True,)]
         finally:
             connection.close()

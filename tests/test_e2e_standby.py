@@ -12,14 +12,14 @@ from cosmobot.schedule import jobs
 from cosmobot.storage.leadersession import LEADER_CLASS
 from tests.botrunner import BotThread, bot_settings, texts
 from tests.factories import TOKEN, make_assets
+from tests.pgcluster import LEADER_LOCK_HOLDERS
 
 pytestmark = pytest.mark.timeout(90)
 
 ALICE = 1001
 BOT_ID = int(TOKEN.split(":")[0])
 LOCK = (LEADER_CLASS, BOT_ID)
-LEADER_PID = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-              "AND classid = %s AND objid = %s AND objsubid = 2")
+LEADER_PID = LEADER_LOCK_HOLDERS
 
 
 def take_the_lock_from_the_bot(url: str):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
-from cosmobot.storage import database, filecache
+from cosmobot.storage import database, filecache, writes
 from cosmobot.storage.database import apply_migrations, close_database, open_database
 from cosmobot.storage.models import ImageAsset
 from tests.botrunner import BotThread, bot_settings
@@ -107,6 +108,10 @@ async def test_the_keys_in_memory_follow_each_bots_rows(db, fresh_cache):
     assert filecache.keys_in_memory(BOT) == set()
     await filecache.preload(BOT, [KEY, "cosmic/never-sent.jpg"])
     assert filecache.keys_in_memory(BOT) == {KEY}
+    # A row another process cached, found past this memory (sender's wait for a claim).
+    ImageAsset.store("cosmic/theirs.jpg", "AgAC-theirs", "unique2", BOT, FINGERPRINT).execute()
+    filecache.adopt(ImageAsset.lookup(BOT, "cosmic/theirs.jpg"))
+    assert filecache.keys_in_memory(BOT) == {KEY, "cosmic/theirs.jpg"}
 
 
 @pytest.mark.asyncio
@@ -176,3 +181,25 @@ def test_an_inline_query_reads_the_database_once_at_most(tmp_path, fake_api):
             counts.append(len(statements) - before)
             assert answer["results"] == [] and "button" in answer  # nothing cached, no cache chat
     assert counts == [1, 0, 0]
+
+
+@pytest.mark.asyncio
+async def test_forgetting_a_refused_file_id_never_drops_a_newer_ones_waiting_write(
+    tmp_path, fresh_cache, monkeypatch
+):
+    lock_waits(monkeypatch, 50)
+    monkeypatch.setattr(writes, "RETRY_MAX_SECONDS", 0.05)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    open_database(url)
+    try:
+        apply_migrations()
+        ImageAsset.store(KEY, "AgAC-old", "unique", BOT, FINGERPRINT).execute()
+        with SqliteLocker(url):
+            remember("AgAC-new")  # its write waits for the lock
+            await asyncio.sleep(0.1)
+            # A request still on the old file_id had it refused: the new one replaces it anyway.
+            filecache.forget(KEY, "AgAC-old", BOT)
+        await filecache.settle()
+        assert stored_file_id(url) == "AgAC-new"
+    finally:
+        close_database()

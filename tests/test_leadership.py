@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlparse
 
+import peewee
 import psycopg2
 import pytest
 import pytest_asyncio
 
 from cosmobot.storage import leadership
-from cosmobot.storage.leadersession import LEADER_CLASS
+from cosmobot.storage.leadersession import LEADER_CLASS, server_closed, server_down
 from cosmobot.storage.leadership import LeaderLock
 from cosmobot.storage.process import OWNER
+from tests.pgcluster import LEADER_LOCK_HOLDERS
 from tests.tcpproxy import FreezableProxy
 
 pytestmark = pytest.mark.timeout(60)
 
 BOT = 5_550_001
-HELD = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-        "AND classid = %s AND objid = %s AND objsubid = 2")
+HELD = LEADER_LOCK_HOLDERS
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -162,3 +163,143 @@ async def test_a_leader_cut_off_from_the_database_steps_down_before_the_lock_is_
         assert stepped_down < await freed < cut_off + 8
     finally:
         proxy.close()
+
+
+# What libpq said against a real PostgreSQL 15 (`pg_ctlcluster ... stop -m fast` or
+# `-m immediate`, a restart, pg_terminate_backend; then connecting while it was down).
+CLOSED = ("server closed the connection unexpectedly\n\tThis probably means the server "
+          "terminated abnormally\n\tbefore or while processing the request.\n")
+REFUSED = ('connection to server at "127.0.0.1", port 5433 failed: Connection refused\n\tIs the '
+           "server running on that host and accepting TCP/IP connections?\n")
+STARTING = "FATAL:  the database system is starting up\n"
+TIMED_OUT = "could not receive data from server: Connection timed out\n"
+HANG = "hang"
+
+
+class ScriptedSession:
+    """A leader lock's session that answers each call with the next answer of its script.
+
+    An answer is True or False, an exception to raise, or HANG (no answer ever); once the
+    script is done, every call answers True.
+    """
+
+    can_be_lost = True
+
+    def __init__(self, *script) -> None:
+        self.script = list(script)
+        self.calls: list[str] = []
+
+    async def try_lock(self) -> bool:
+        return await self._answer("try_lock")
+
+    async def still_held(self) -> bool:
+        return await self._answer("still_held")
+
+    async def holder(self) -> str | None:
+        return "another"
+
+    async def close(self) -> None:
+        self.calls.append("close")
+
+    async def _answer(self, call: str) -> bool:
+        self.calls.append(call)
+        answer = self.script.pop(0) if self.script else True
+        if answer == HANG:
+            await asyncio.Event().wait()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def quick_heartbeat(monkeypatch) -> None:
+    """Heartbeats every 0.1 s, a deadline and a grace of 0.5 s."""
+    monkeypatch.setattr(leadership, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(leadership, "HEARTBEAT_DEADLINE_SECONDS", 0.5)
+    monkeypatch.setattr(leadership, "TAKEOVER_GRACE_SECONDS", 0.5)
+
+
+async def leading_on(session: ScriptedSession, locks) -> LeaderLock:
+    """A lock on session, acquired (and settled in) at its first try."""
+    lock = locks("sqlite:///:memory:")
+    lock._backend = session
+    await asyncio.wait_for(lock.acquire(), 5)
+    return lock
+
+
+def down(message: str) -> peewee.OperationalError:
+    return peewee.OperationalError(message)
+
+
+def test_the_servers_own_words_are_told_from_silence_and_other_failures():
+    assert server_down(down(REFUSED)) and server_down(down(STARTING))
+    assert server_closed(down(CLOSED)) and not server_down(down(CLOSED))
+    assert not server_closed(down(TIMED_OUT))
+    assert not server_closed(peewee.InterfaceError("connection already closed"))
+    assert not server_closed(down("terminating connection due to idle-session timeout"))
+
+
+@pytest.mark.asyncio
+async def test_a_leader_rides_out_a_server_down_longer_than_its_deadline_and_retakes(
+        quick_heartbeat, locks, log_lines):
+    # Grace's heartbeats, then the server goes away for 1.5 s (three deadlines).
+    session = ScriptedSession(True, *[True] * 6, down(CLOSED), *[down(REFUSED)] * 14,
+                              down(STARTING), True)
+    lock = await leading_on(session, locks)
+    await asyncio.sleep(3.0)
+    assert not lock.lost.is_set()
+    retakes = session.calls[session.calls.index("close"):]
+    assert retakes[:4] == ["close", "try_lock", "close", "try_lock"]
+    assert session.calls.count("try_lock") == 1 + 16  # each on a new session, till it took it
+    assert session.calls[-1] == "still_held"  # and back to checking it holds it
+    said = [line.split(" (")[0] for line in log_lines if f"bot {BOT}" in line]
+    assert said == ["INFO This process", "WARNING The database server ended this process's "
+                    "session", "INFO The database is back: this process"]
+
+
+@pytest.mark.asyncio
+async def test_a_riding_leader_refused_the_lock_steps_down_at_once(
+        quick_heartbeat, locks, log_lines):
+    session = ScriptedSession(True, *[True] * 6, down(CLOSED), down(REFUSED), False)
+    lock = await leading_on(session, locks)
+    await asyncio.wait_for(lock.lost.wait(), 1)
+    assert session.calls[-3:] == ["try_lock", "close", "try_lock"]
+    assert "another process took the lock after the database came back" in log_lines[-1]
+
+
+@pytest.mark.parametrize("script", [(HANG,), (down(CLOSED), HANG),
+                                    (down(CLOSED), down(REFUSED), HANG)],
+                         ids=["checking", "retaking-at-once", "retaking-later"])
+@pytest.mark.asyncio
+async def test_silence_steps_a_leader_down_at_its_deadline_riding_or_not(
+        quick_heartbeat, locks, script):
+    session = ScriptedSession(True, *[True] * 6, *script)
+    lock = await leading_on(session, locks)
+    await asyncio.wait_for(lock.lost.wait(), 3)
+    assert session.calls[-1] == ("still_held" if len(script) == 1 else "try_lock")
+
+
+@pytest.mark.parametrize("error", [down(TIMED_OUT), peewee.InterfaceError("connection already "
+                                                                          "closed")],
+                         ids=["timed-out", "interface"])
+@pytest.mark.asyncio
+async def test_an_error_that_proves_no_server_down_steps_a_leader_down(
+        quick_heartbeat, locks, log_lines, error):
+    session = ScriptedSession(True, *[True] * 6, error)
+    lock = await leading_on(session, locks)
+    await asyncio.wait_for(lock.lost.wait(), 1)
+    assert "try_lock" not in session.calls[1:]
+    assert "its database session failed" in log_lines[-1]
+
+
+@pytest.mark.asyncio
+async def test_a_process_in_its_takeover_grace_rides_nothing_out(
+        quick_heartbeat, locks, log_lines):
+    lock = locks("sqlite:///:memory:")
+    lock._backend = ScriptedSession(True, True, down(CLOSED), True, *[True] * 10)
+    await asyncio.wait_for(lock.acquire(), 5)
+    # The first lock was lost in the grace: it stood by and took it anew.
+    assert lock._backend.calls[:4] == ["try_lock", "still_held", "still_held", "close"]
+    said = [line.split(":")[0] for line in log_lines if f"bot {BOT}" in line]
+    assert said == ["WARNING This process no longer leads bot 5550001", "INFO Standing by",
+                    "INFO Taking over"]

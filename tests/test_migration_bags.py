@@ -17,7 +17,8 @@ from cosmobot.storage.database import apply_migrations, migration_router
 from tests.factories import BOT_ID, OTHER_BOT_ID, make_assets
 
 pytestmark = pytest.mark.asyncio
-SEVERAL_BOTS, FIXED_BAGS = "005_several_bots", "008_shuffle_bags_of_fixed_size"
+# The schema just before 008 (006 leaves seen_images as 005 made it).
+BEFORE, FIXED_BAGS = "006_add_cross_process_tables", "008_shuffle_bags_of_fixed_size"
 NAMES = tuple(f"image-{n}.jpg" for n in range(9))  # image-8 no chat has seen yet
 KEYS = [f"cosmic/{name}" for name in NAMES]
 # What each chat had seen this round with each bot, in the order it saw it.
@@ -38,8 +39,8 @@ def library(tmp_path) -> AssetLibrary:
 
 @pytest.fixture
 def at_005(empty_db):
-    """A database at 005's schema, with the seen images above."""
-    migration_router().run(SEVERAL_BOTS)
+    """A database at the schema before 008 (seen_images as 005 made it), with the rows above."""
+    migration_router().run(BEFORE)
     marks = ", ".join([empty_db.param] * 3)
     for (bot_id, chat_id), keys in SEEN.items():
         for key in keys:

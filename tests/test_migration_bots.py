@@ -23,6 +23,7 @@ from tests.factories import BOT_ID, OTHER_BOT_ID
 BEFORE = "004_add_daily_round_bookkeeping"
 SEVERAL_BOTS = "005_several_bots"
 FIXED_BAGS = "008_shuffle_bags_of_fixed_size"
+CROSS_PROCESS = "006_add_cross_process_tables"  # comes after, and keeps the rows as they are
 ORION, VEGA = "cosmic/orion.jpg", "cosmic/vega.jpg"
 NOON = dt.datetime(2026, 6, 1, 12, 0)
 OWNED = (Subscription, ShuffleBag, ImageNumber, SendCount)
@@ -65,7 +66,7 @@ def test_the_rows_go_to_the_databases_only_bot(empty_db):
     cached(empty_db, ORION, BOT_ID, "AgAC-orion")
     cached(empty_db, VEGA, BOT_ID, "AgAC-vega")
     rows_of_a_running_bot(empty_db)
-    assert apply_migrations() == [SEVERAL_BOTS, FIXED_BAGS]
+    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, FIXED_BAGS]
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
     assert ImageAsset.lookup(BOT_ID, ORION).file_id == "AgAC-orion"
     assert ImageAsset.lookup(BOT_ID, VEGA).file_id == "AgAC-vega"
@@ -137,14 +138,15 @@ def columns(db: peewee.Database, table: str) -> set[str]:
 
 
 def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
-    migration_router().run(SEVERAL_BOTS)
+    migration_router().run(CROSS_PROCESS)  # seen_images as 005 left it; the models' columns
     for bot_id, file_id, total in ((BOT_ID, "AgAC-mine", 2), (OTHER_BOT_ID, "AgAC-theirs", 3)):
         ImageAsset.store(ORION, file_id, "u", bot_id, "f" * 64).execute()
         Subscription.create(bot_id=bot_id, chat_id=1, chat_type="private", language="en",
                             local_time="09:00", zone="UTC", next_at=NOON)
         insert(empty_db, "seen_images", bot_id=bot_id, chat_id=1, asset_key=ORION)
         SendCount.add(bot_id, "uploads", total).execute()
-    migration_router().rollback()
+    migration_router().rollback()  # 006
+    migration_router().rollback()  # 005
     assert not {"bot_id"} & (columns(empty_db, "subscriptions") | columns(empty_db, "seen_images"))
     assert empty_db.execute_sql("SELECT file_id FROM image_assets").fetchall() == [("AgAC-mine",)]
     assert empty_db.execute_sql("SELECT chat_id FROM subscriptions").fetchall() == [(1,)]
@@ -155,7 +157,8 @@ def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
     with pytest.raises(peewee.IntegrityError):  # the older schema's keys are back
         with empty_db.atomic():
             subscribed(empty_db, 1)
-    assert apply_migrations() == [SEVERAL_BOTS, FIXED_BAGS]  # forward again: the one bot's
+    # Forward again: the one bot's.
+    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, FIXED_BAGS]
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
 
 

@@ -6,7 +6,15 @@ import datetime as dt
 from peewee_migrate.auto import diff_many
 
 from cosmobot.storage.database import apply_migrations, migration_router, pending_migrations
-from cosmobot.storage.models import ImageAsset, ImageNumber, SendCount, ShuffleBag, Subscription
+from cosmobot.storage.models import (
+    ImageAsset,
+    ImageNumber,
+    PacingSlot,
+    SendCount,
+    ShuffleBag,
+    Subscription,
+    UploadClaim,
+)
 
 MIGRATIONS = [
     "001_add_image_assets_table",
@@ -14,13 +22,15 @@ MIGRATIONS = [
     "003_add_seen_images_and_send_counts",
     "004_add_daily_round_bookkeeping",
     "005_several_bots",
+    "006_add_cross_process_tables",
     "008_shuffle_bags_of_fixed_size",
 ]
-MODELS = [ImageAsset, Subscription, SendCount, ImageNumber, ShuffleBag]
-TABLES = ["image_assets", "subscriptions", "send_counts", "image_numbers", "shuffle_bags"]
+MODELS = [ImageAsset, Subscription, SendCount, UploadClaim, PacingSlot, ImageNumber, ShuffleBag]
+TABLES = ["image_assets", "subscriptions", "send_counts", "upload_claims", "pacing_slots",
+          "image_numbers", "shuffle_bags"]
 # The tables each migration adds, in order (008 drops seen_images, and its rollback makes it).
 ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [], [],
-         ["image_numbers", "shuffle_bags"]]
+         ["upload_claims", "pacing_slots"], ["image_numbers", "shuffle_bags"]]
 BOOKKEEPING = {"delivered_at", "sending_owner", "sending_day", "set_aside"}
 
 
@@ -146,3 +156,43 @@ def test_subscriptions_of_an_older_schema_learn_when_their_image_went_out(empty_
     }
     assert migrated[1].delivered_on == dt.date(2026, 6, 2)
     assert all(row.set_aside is None and row.sending_owner is None for row in migrated.values())
+
+
+def test_the_cross_process_tables_join_a_database_with_rows_and_leave_them(empty_db):
+    migration_router().run("005_several_bots")  # a database made at 005's schema
+    empty_db.execute_sql(
+        "INSERT INTO subscriptions (bot_id, chat_id, chat_type, language, local_time, zone, "
+        "next_at, sending_since, sending_owner) VALUES (42, 7, 'private', 'en', '09:00', 'UTC', "
+        "'2026-01-01 09:00:00', '2026-01-01 09:00:05', 'old-process')")
+    empty_db.execute_sql(
+        "INSERT INTO image_assets (asset_key, file_id, file_unique_id, bot_id, fingerprint) "
+        "VALUES ('cosmic/a.jpg', 'AgAC', 'unique', 42, 'f')")
+    empty_db.execute_sql("INSERT INTO send_counts (bot_id, name, value) VALUES (42, 'uploads', 3)")
+    assert apply_migrations() == MIGRATIONS[-2:]  # 006, then 008 (no seen images to carry)
+    row = Subscription.get(Subscription.chat_id == 7)
+    # A mark from before leases has none: its owner is gone by now, so it has expired.
+    assert (row.bot_id, row.sending_owner, row.sending_until) == (42, "old-process", None)
+    assert [r.id for r in Subscription.lease_expired(42, dt.datetime(2026, 1, 1, 9, 0, 6))] == [
+        row.id]
+    assert ImageAsset.lookup(42, "cosmic/a.jpg").file_id == "AgAC"
+    assert {"upload_claims", "pacing_slots"} <= set(empty_db.get_tables())
+    migration_router().rollback()  # 008
+    migration_router().rollback()  # 006
+    assert "sending_until" not in columns(empty_db, "subscriptions")
+    assert not {"upload_claims", "pacing_slots"} & set(empty_db.get_tables())
+    assert empty_db.execute_sql(
+        "SELECT bot_id, chat_id, sending_owner FROM subscriptions").fetchall() == [
+        (42, 7, "old-process")]
+    assert empty_db.execute_sql("SELECT bot_id, file_id FROM image_assets").fetchall() == [
+        (42, "AgAC")]
+    assert SendCount.totals(42) == {"uploads": 3}
+    assert apply_migrations() == MIGRATIONS[-2:]  # and it comes back
+
+
+def test_claims_and_slots_are_keyed_by_bot_and_image_or_chat(db):
+    now = 1000.0
+    assert UploadClaim.take(1, "cosmic/a.jpg", "me", now, now + 20).execute() == 1
+    assert UploadClaim.take(2, "cosmic/a.jpg", "other", now, now + 20).execute() == 1
+    assert UploadClaim.take(1, "cosmic/a.jpg", "other", now, now + 20).execute() == 0
+    assert [list(PacingSlot.book(bot, "chat:7", now, 1.0).execute()) for bot in (1, 2)] == [
+        [(now + 1.0,)], [(now + 1.0,)]]

@@ -16,6 +16,7 @@ from cosmobot.bot.stats import stats_report
 from cosmobot.botapi.retry import is_unavailable, with_retries
 from cosmobot.delivery import cosmic_button, deliver_cosmic, deliver_match
 from cosmobot.schedule.jobs import WARMER
+from cosmobot.storage.outage import is_unreachable
 from cosmobot.texts import language_of, text
 
 # bot_data key of the set of chats with an image on its way.
@@ -144,9 +145,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, Forbidden):
         logger.info("Cannot write to a chat: {}", error)
         return
+    database_away = is_unreachable(error)
     if isinstance(error, sender.SharedUploadFailed):
         # The upload's own request logged the details, traceback and all: once is enough.
         logger.warning("{}", error)
+    elif database_away:
+        # The outage is logged once, as it starts; the user is told something went wrong.
+        logger.debug("An update could not be handled without the database: {}", error)
     else:
         logger.opt(exception=error).error("Error while handling an update")
     chat = update.effective_chat if isinstance(update, Update) else None

@@ -12,7 +12,11 @@ limit, and halts every request while one 429 is waited out. This limiter:
 - never retries: `retry.with_retries` is the one place that does (nothing is retried twice).
   A 429 only makes that chat's later messages wait for its `retry_after`;
 - gives a chat's turn back when a send is cancelled before it went out (a stopping round, a
-  warm-up cut short), so the chat's next message does not wait for a message never sent.
+  warm-up cut short), so the chat's next message does not wait for a message never sent;
+- with a shared backend (`build_rate_limiter(shared=True, ...)`, for several processes of
+  one bot sending at once, such as webhook workers), books each message's moments in the
+  database, so that the processes together keep within the limits (`storage.pacing`). This
+  process's own replies still go first; if the database cannot be reached, it paces alone.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from cosmobot.botapi.retry import retry_after_seconds
+from cosmobot.botapi.sharedturns import SharedTurns, stretched
+from cosmobot.storage.database import sqlite_file
+from cosmobot.storage.pacing import SharedPacing
 
 LANE = "lane"
 BULK = {LANE: "bulk"}
@@ -37,6 +44,8 @@ JITTER_ALLOWANCE_SECONDS = 0.025
 OVERALL_INTERVAL_SECONDS = (1.0 + JITTER_ALLOWANCE_SECONDS) / 30
 PRIVATE_CHAT_INTERVAL_SECONDS = 1.0 + JITTER_ALLOWANCE_SECONDS
 GROUP_CHAT_INTERVAL_SECONDS = (60.0 + JITTER_ALLOWANCE_SECONDS) / 20
+# How many messages each chat's window holds (a second, a minute), for shared pacing.
+PRIVATE_CHAT_LIMIT, GROUP_CHAT_LIMIT = 1, 20
 # Chats remembered for pacing; past this, those whose next slot has passed are forgotten.
 REMEMBERED_CHATS = 10_000
 # Methods that are not messages in a chat, so Telegram's message limits do not apply.
@@ -51,9 +60,18 @@ def bulk_options(bot: object) -> dict[str, Any]:
     return {"rate_limit_args": BULK} if getattr(bot, "rate_limiter", None) else {}
 
 
-def build_rate_limiter() -> LaneRateLimiter:
-    """Return the rate limiter cosmobot's bots use."""
-    return LaneRateLimiter()
+def build_rate_limiter(shared: bool = False, database_url: str | None = None,
+                       bot_id: int | None = None) -> LaneRateLimiter:
+    """Return the rate limiter cosmobot's bots use.
+
+    shared=True paces together with the other processes of bot_id that share database_url
+    (webhook workers); an in-memory SQLite database has no other processes, so it paces alone.
+    """
+    if shared and (database_url is None or bot_id is None):
+        raise ValueError("shared pacing needs the database URL and the bot's id")
+    if not shared or (database_url.startswith("sqlite") and sqlite_file(database_url) is None):
+        return LaneRateLimiter()
+    return LaneRateLimiter(shared=SharedPacing(database_url, bot_id))
 
 
 @dataclass(frozen=True)
@@ -69,19 +87,25 @@ class ChatTurn:
 class LaneRateLimiter(BaseRateLimiter[dict]):
     """Paces messages overall and per chat, with a priority lane for replies."""
 
-    def __init__(self, interval: float = OVERALL_INTERVAL_SECONDS) -> None:
+    def __init__(self, interval: float = OVERALL_INTERVAL_SECONDS,
+                 shared: SharedPacing | None = None) -> None:
         self._interval = interval
         self._next_slot = 0.0  # when the next message may go out, on the monotonic clock
         self._chat_next: dict[object, float] = {}  # each chat's next free moment
         self._chat_held: dict[object, float] = {}  # until when Telegram asked a chat to wait
         self._replies_waiting = 0
         self._turn: asyncio.Condition | None = None
+        self._shared = SharedTurns(shared, self._interval) if shared is not None else None
 
     async def initialize(self) -> None:
-        """Nothing to set up: the condition is made on first use, on the running loop."""
+        """Open the shared backend, if any (the condition is made on first use)."""
+        if self._shared is not None:
+            await self._shared.open()
 
     async def shutdown(self) -> None:
-        """Nothing to release."""
+        """Close the shared backend, if any."""
+        if self._shared is not None:
+            await self._shared.close()
 
     async def process_request(
         self,
@@ -96,20 +120,27 @@ class LaneRateLimiter(BaseRateLimiter[dict]):
         if not _is_message(endpoint):
             return await callback(*args, **kwargs)
         chat = data.get("chat_id")
-        turn = self._book_chat_turn(chat) if chat is not None else None
-        try:
-            if turn is not None:
-                await _sleep_until(turn.start)
-            await self._take_slot(urgent=(rate_limit_args or {}).get(LANE) != BULK[LANE])
-        except asyncio.CancelledError:
-            if turn is not None:
-                self._give_back(turn)
-            raise
+        urgent = (rate_limit_args or {}).get(LANE) != BULK[LANE]
+        if self._shared is None or not await self._shared.wait_turn(
+                chat, urgent, _shared_chat_interval(chat), self._take_slot):
+            await self._wait_turn(chat, urgent)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             if chat is not None:
-                self._hold_chat(chat, time.monotonic() + retry_after_seconds(error))
+                await self._hold_chat(chat, retry_after_seconds(error))
+            raise
+
+    async def _wait_turn(self, chat: object, urgent: bool) -> None:
+        """Wait for the chat's turn and an overall slot, as this process alone books them."""
+        turn = self._book_chat_turn(chat) if chat is not None else None
+        try:
+            if turn is not None:
+                await _sleep_until(turn.start)
+            await self._take_slot(urgent)
+        except asyncio.CancelledError:
+            if turn is not None:
+                self._give_back(turn)
             raise
 
     def _book_chat_turn(self, chat: object) -> ChatTurn:
@@ -133,10 +164,13 @@ class LaneRateLimiter(BaseRateLimiter[dict]):
             held = self._chat_held.get(turn.chat, 0.0)
             self._chat_next[turn.chat] = max(turn.booked_before, held)
 
-    def _hold_chat(self, chat: object, until: float) -> None:
+    async def _hold_chat(self, chat: object, seconds: float) -> None:
         """Telegram named this chat's wait (a 429): later messages to it start after it."""
+        until = time.monotonic() + seconds
         self._chat_held[chat] = until
         self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), until)
+        if self._shared is not None:
+            await self._shared.hold(chat, seconds)
 
     async def _take_slot(self, urgent: bool) -> None:
         """Wait for the next overall slot; bulk sends let waiting replies go first."""
@@ -166,11 +200,18 @@ def _is_message(endpoint: str) -> bool:
 
 
 def _chat_interval(chat: object) -> float:
+    return PRIVATE_CHAT_INTERVAL_SECONDS if _is_private(chat) else GROUP_CHAT_INTERVAL_SECONDS
+
+
+def _shared_chat_interval(chat: object) -> float:
+    return stretched(_chat_interval(chat), PRIVATE_CHAT_LIMIT if _is_private(chat) else
+                     GROUP_CHAT_LIMIT)
+
+
+def _is_private(chat: object) -> bool:
     # Private chats have positive ids; groups, supergroups and channels negative ones or an
     # @username.
-    if isinstance(chat, int) and chat > 0:
-        return PRIVATE_CHAT_INTERVAL_SECONDS
-    return GROUP_CHAT_INTERVAL_SECONDS
+    return isinstance(chat, int) and chat > 0
 
 
 async def _sleep_until(moment: float) -> None:

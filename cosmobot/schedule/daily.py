@@ -20,12 +20,20 @@ chats, lets the sends in flight finish and records them, so a SIGTERM loses and 
 nothing; the next start goes on with the rest of the round.
 
 The one ambiguous case is a process killed outright (SIGKILL, power loss) while a send is in
-flight: whether Telegram got it is unknown. A mark that no send of this live process accounts
-for is taken as delivered (at most once): the send had left, and usually arrived; a second
-picture in a group is a visible fault, a missed one a small loss; and a bot that crashes in a
-loop must not send the same chats a picture on every restart. `retry.with_retries` makes the
-same choice for a read timeout. The log names each such chat. The next image is that day's
-next one, even if its time passed while the bot was down.
+flight: whether Telegram got it is unknown. A mark carries a lease (`sending_until`), which
+its process renews while its round runs, however long a send takes: once it has expired, a
+mark that no send of this live process accounts for is taken as delivered (at most once), by
+whichever process runs the round (the leader: a new one settles a dead leader's marks in its
+first rounds after their lease ran out); until then it is left alone, for its process may
+still be sending. The send had left, and usually arrived; a second picture in a group is a
+visible fault, a missed one a small loss; and a bot that crashes in a loop must not send the
+same chats a picture on every restart. `retry.with_retries` makes the same choice for a read
+timeout. The log names each such chat. The next image is that day's next one, even if its
+time passed while the bot was down.
+
+While the database cannot be reached the round pauses: it takes no new chat, the sends on
+their way finish and keep their outcomes in memory (see `outcomes`), and the next round after
+the database is back records them first, then goes on.
 
 A row the round cannot serve (a zone the tzdata package no longer has, a time that cannot be
 read) is set aside with the reason, logged once, and left out of later rounds until the chat
@@ -39,6 +47,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import peewee
 from loguru import logger
 from telegram import Bot
 from telegram.error import ChatMigrated, TelegramError
@@ -51,6 +60,7 @@ from cosmobot.schedule import daybook, outcomes
 from cosmobot.schedule.outcomes import Outcome, Result
 from cosmobot.storage.database import in_db_thread, read_in_db_thread
 from cosmobot.storage.models import Subscription
+from cosmobot.storage.outage import is_unreachable
 
 # Sends in flight at once; the rate limiter paces them to Telegram's limits.
 MAX_IN_FLIGHT = 30
@@ -87,9 +97,11 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     report = RoundReport()
     clock = _round_clock(now)
     await outcomes.record_kept()  # before anything else: they may free chats for this round
-    await in_db_thread(daybook.settle_interrupted, bot.id, _sending | outcomes.unrecorded())
+    await in_db_thread(daybook.settle_interrupted, bot.id, _sending | outcomes.unrecorded(),
+                       clock())
     slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     sends: set[asyncio.Task] = set()
+    renewing = asyncio.create_task(_renew_leases(bot.id, clock))
 
     def finished(task: asyncio.Task) -> None:
         sends.discard(task)
@@ -109,8 +121,20 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     finally:
         # However the round ends, the sends in flight finish and are recorded.
         await asyncio.gather(*sends, return_exceptions=True)
+        renewing.cancel()
     report.still_due = await read_in_db_thread(daybook.count_due, bot.id, clock())
     return report
+
+
+async def _renew_leases(bot_id: int, clock: Callable[[], dt.datetime]) -> None:
+    """Keep this process's marks leased while the round runs: it is alive, they are its."""
+    while True:
+        await asyncio.sleep(daybook.LEASE_RENEW_SECONDS)
+        try:
+            await in_db_thread(daybook.renew_leases, bot_id, clock())
+        except peewee.PeeweeException as error:
+            # Away or slow: the lease runs on a while yet, and the next renewal tries again.
+            logger.debug("Could not renew the daily round's leases: {}", error)
 
 
 def _round_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
@@ -207,12 +231,20 @@ async def _failed(row: Subscription, day: dt.date, tally: Tally, error: Exceptio
 
 
 async def run_round(bot: Bot, stopping: Callable[[], bool] = lambda: False) -> RoundReport | None:
-    """Run a round now unless one is running, or stopping() already; None if none ran."""
+    """Run a round now unless one is running or stopping() already; None if none ran (or the
+    database is away)."""
     # A process that no longer leads must not even settle marks: they may be the leader's.
     if _round_lock.locked() or stopping():
         return None
     async with _round_lock:
-        report = await deliver_due(bot, utcnow(), stopping)
+        try:
+            report = await deliver_due(bot, utcnow(), stopping)
+        except peewee.PeeweeException as error:
+            if not is_unreachable(error):
+                raise
+            # The outage is logged once, as it starts; the next round after it goes on.
+            logger.debug("The daily round pauses: {}", error)
+            return None
     if report.delivered or report.deactivated or report.failed or report.set_aside:
         logger.info("Daily round: {}", report)
     return report

@@ -29,10 +29,20 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY = dt.timedelta(minutes=2)
 # How long after local midnight a chat reached late still gets the day before's image.
 LATE_GRACE = dt.timedelta(hours=3)
+# How long a send's mark holds unless its owner renews it (every LEASE_RENEW_SECONDS while
+# its round runs, so a send slower than this, a 429's wait or an upload, keeps its mark). A
+# new leader settles a dead leader's marks once they expire: short enough for its first
+# rounds after a takeover, long enough that three renewals in a row must fail (a database
+# slow for that long has made the leader step down, see storage.leadership) before a live
+# process's mark is taken for a dead one's. Settling a live one's early would count a send that
+# may yet fail; it never sends twice.
+SEND_LEASE = dt.timedelta(seconds=20)
+LEASE_RENEW_SECONDS = 5.0
 
 ONE_DAY = dt.timedelta(days=1)
 MIDNIGHT = dt.time(0, 0)
-UNMARKED = {"sending_since": None, "sending_owner": None, "sending_day": None}
+UNMARKED = {"sending_since": None, "sending_owner": None, "sending_day": None,
+            "sending_until": None}
 
 
 def served_day(row: Subscription, at: dt.datetime) -> dt.date | None:
@@ -97,7 +107,8 @@ def count_done(bot_id: int, now: dt.datetime) -> int:
 
 def claim(subscription_id: int, at: dt.datetime, day: dt.date, owner: str = OWNER) -> bool:
     """Mark day's image as on its way to the chat; False if another round has it, or it stopped."""
-    query = Subscription.update(sending_since=at, sending_owner=owner, sending_day=day).where(
+    query = Subscription.update(sending_since=at, sending_owner=owner, sending_day=day,
+                                sending_until=at + SEND_LEASE).where(
         (Subscription.id == subscription_id) & Subscription.active
         & Subscription.sending_since.is_null())
     return query.execute() > 0
@@ -168,9 +179,19 @@ def follow_migration(bot_id: int, subscription_id: int, old_chat_id: int,
     return row is not None and row.chat_id == new_chat_id
 
 
-def settle_interrupted(bot_id: int, accounted: Collection[int]) -> None:
-    """Take bot_id's marks no send of this process accounts for as delivered (see daily)."""
-    for row in Subscription.in_flight(bot_id):
+def renew_leases(bot_id: int, now: dt.datetime, owner: str = OWNER) -> int:
+    """Move the lease of owner's marks of bot_id on to SEND_LEASE from now; return how many."""
+    return Subscription.update(sending_until=now + SEND_LEASE).where(
+        (Subscription.bot_id == bot_id) & (Subscription.sending_owner == owner)
+        & Subscription.sending_since.is_null(False)).execute()
+
+
+def settle_interrupted(bot_id: int, accounted: Collection[int], now: dt.datetime) -> None:
+    """Take bot_id's expired marks no send of this process accounts for as delivered (see daily).
+
+    A mark whose lease runs on is left alone, whoever made it: its process may be sending.
+    """
+    for row in Subscription.lease_expired(bot_id, now):
         if row.id in accounted:
             continue
         logger.warning("The daily image to chat {} was on its way when the bot was killed "

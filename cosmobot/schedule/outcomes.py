@@ -4,7 +4,8 @@ A send's row stays marked until its outcome is recorded. If the database will no
 outcome, a few tries later it is kept in memory, logged, and recorded at the start of the next
 round before anything else; meanwhile the mark keeps the chat out of the round, and this
 process does not mistake its own mark for one a killed process left (which would turn a
-failed send into "delivered").
+failed send into "delivered"). While the database is unreachable (an outage is logged once),
+outcomes are kept without a line per chat.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from loguru import logger
 
 from cosmobot.schedule import daybook
 from cosmobot.storage.database import in_db_thread
+from cosmobot.storage.outage import is_unreachable
 
 # Pauses between tries at recording one outcome.
 RECORD_DELAYS = (0.5, 2.0, 5.0)
@@ -67,7 +69,7 @@ async def record(outcome: Outcome) -> int | None:
         try:
             return await in_db_thread(write, outcome)
         except Exception as error:  # a locked, slow or vanished database
-            if pause is None:
+            if pause is None or is_unreachable(error):
                 _keep(outcome, error)
                 return None
             logger.warning("Could not record the daily image to chat {} as {} ({}); trying "
@@ -77,8 +79,9 @@ async def record(outcome: Outcome) -> int | None:
 
 
 def _keep(outcome: Outcome, error: Exception) -> None:
-    logger.error("Could not record the daily image to chat {} as {} ({}); kept to record "
-                 "at the next round", outcome.chat_id, outcome.result.value, error)
+    log = logger.debug if is_unreachable(error) else logger.error
+    log("Could not record the daily image to chat {} as {} ({}); kept to record at the next "
+        "round", outcome.chat_id, outcome.result.value, error)
     _unrecorded[outcome.subscription_id] = outcome
 
 
@@ -88,6 +91,8 @@ async def record_kept() -> None:
         try:
             await in_db_thread(write, outcome)
         except Exception as error:
+            if is_unreachable(error):
+                return  # the round pauses; they are recorded once the database is back
             logger.warning("Still cannot record the daily image to chat {} as {} ({})",
                            outcome.chat_id, outcome.result.value, error)
             continue

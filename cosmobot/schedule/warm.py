@@ -23,6 +23,7 @@ from cosmobot import sender
 from cosmobot.botapi import ratelimit
 from cosmobot.botapi.retry import chat_is_gone
 from cosmobot.storage import filecache
+from cosmobot.storage.models import ImageAsset
 
 
 class Outcome(StrEnum):
@@ -91,16 +92,17 @@ async def _warm_one(bot: Bot, chat_id: int, key: str) -> Outcome:
     if await sender.is_cached(bot, key):
         return Outcome.CACHED
     try:
-        message = await sender.send_image(
-            bot, chat_id, key, caption=key, chat_action=False, **ratelimit.bulk_options(bot)
-        )
+        sent = await sender.send_image(bot, chat_id, key, caption=key, chat_action=False,
+                                       upload_only=True, **ratelimit.bulk_options(bot))
     except TelegramError as error:
         if chat_is_gone(error):
             raise CacheChatUnusable(error) from error
         logger.warning("Could not upload {} to the cache chat: {}", key, error)
         return Outcome.FAILED
+    if isinstance(sent, ImageAsset):
+        return Outcome.CACHED  # by another process (`cosmobot warm`, a standby) meanwhile
     # None: the file turned out unusable, and the library dropped it with a warning.
-    return Outcome.UPLOADED if message is not None else Outcome.FAILED
+    return Outcome.UPLOADED if sent is not None else Outcome.FAILED
 
 
 class BackgroundWarmer:

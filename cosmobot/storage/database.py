@@ -25,6 +25,8 @@ from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 from playhouse.shortcuts import ReconnectMixin
 
+from cosmobot.storage.outage import note_failure, note_success
+
 # A proxy lets models be declared at import time and bound to SQLite or PostgreSQL later.
 database = peewee.DatabaseProxy()
 
@@ -179,10 +181,13 @@ def _run_here(call: Callable[..., T], args: tuple) -> T:
     would stand still. Cleared here, it is freed here.
     """
     try:
-        return call(*args)
+        result = call(*args)
     except BaseException as error:
         _clear_frames(error)
+        note_failure(error)
         raise
+    note_success()
+    return result
 
 
 def _clear_frames(error: BaseException | None) -> None:

@@ -7,20 +7,25 @@ has not seen yet, and at most once a while for one it found no row for (a miss i
 for MISS_SECONDS: an inline query then costs one read, not one per uncached image). New and
 dropped file_ids are written in the background (storage.writes): a locked or slow database
 delays at most the send that needs it, and a write that fails after the photo went out is
-retried, then logged, never reported to the user.
+retried, never reported to the user: a file_id's write is kept until the database takes it,
+however long it is away.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
+from functools import partial
 
 import peewee
 from loguru import logger
 
 from cosmobot.clock import utcnow
-from cosmobot.storage import writes
-from cosmobot.storage.database import read_in_db_thread
+from cosmobot.storage import uploadclaims, writes
+from cosmobot.storage.database import database, read_in_db_thread
 from cosmobot.storage.models import ImageAsset
+from cosmobot.storage.outage import is_unreachable
 
 # How long "the database has no row for this image" is believed without asking again. Short:
 # another process (`cosmobot warm`) may cache the image meanwhile.
@@ -35,6 +40,8 @@ _rows: dict[Key, ImageAsset] = {}
 _keys_by_bot: dict[int, set[str]] = {}
 # (bot, asset_key) -> when the database last had no row for it (time.monotonic()).
 _misses: dict[Key, float] = {}
+# The file_id whose write is on its way, by write_key.
+_storing: dict[tuple[str, int, str], str] = {}
 
 
 def reset() -> None:
@@ -42,6 +49,7 @@ def reset() -> None:
     _rows.clear()
     _keys_by_bot.clear()
     _misses.clear()
+    _storing.clear()
 
 
 def keys_in_memory(bot_id: int) -> set[str]:
@@ -77,7 +85,7 @@ async def preload(bot_id: int, asset_keys: list[str]) -> None:
     try:
         rows = await read_in_db_thread(lambda: list(ImageAsset.lookup_many(bot_id, missing)))
     except peewee.PeeweeException as error:
-        logger.warning("Cannot read the cached file_ids: {}", error)
+        _log_read_failure("Cannot read the cached file_ids: {}", error)
         return
     for row in rows:
         _keep((bot_id, row.asset_key), row)
@@ -90,12 +98,27 @@ async def _read(key: Key) -> ImageAsset | None:
         row = await read_in_db_thread(ImageAsset.lookup, *key)
     except peewee.PeeweeException as error:
         # Without the row the image is uploaded again: slower, but the user gets it.
-        logger.warning("Cannot read the cached file_id of {}: {}", key[1], error)
+        _log_read_failure("Cannot read the cached file_id of {}: {}", key[1], error)
         return None
     if row is None:
         _missed({key})
         return _rows.get(key)  # remembered meanwhile, maybe
     return _keep(key, row)
+
+
+def _log_read_failure(message: str, *args: object) -> None:
+    # While the database is away the outage is logged once; each read that fails meanwhile
+    # needs no line of its own.
+    log = logger.debug if is_unreachable(args[-1]) else logger.warning
+    log(message, *args)
+
+
+def adopt(row: ImageAsset) -> None:
+    """Keep a row another process cached (read past this memory) as its bot's and image's row."""
+    key = (row.bot_id, row.asset_key)
+    _rows[key] = row
+    _keys_by_bot.setdefault(row.bot_id, set()).add(row.asset_key)
+    _misses.pop(key, None)
 
 
 def _missed(keys: set[Key]) -> None:
@@ -111,8 +134,12 @@ def _missed_lately(key: Key) -> bool:
 
 def remember(
     asset_key: str, file_id: str, file_unique_id: str, bot_id: int, fingerprint: str
-) -> None:
-    """Cache bot_id's new file_id: in memory at once, in the database in the background."""
+) -> asyncio.Task[bool]:
+    """Cache bot_id's new file_id: in memory at once, in the database in the background.
+
+    The write is kept until the database takes it; the task says when it did. An upload's
+    claim this process holds on the image is let go of in the same transaction.
+    """
     now = utcnow()
     _rows[(bot_id, asset_key)] = ImageAsset(
         asset_key=asset_key, file_id=file_id, file_unique_id=file_unique_id, bot_id=bot_id,
@@ -121,7 +148,28 @@ def remember(
     _keys_by_bot.setdefault(bot_id, set()).add(asset_key)
     _misses.pop((bot_id, asset_key), None)
     query = ImageAsset.store(asset_key, file_id, file_unique_id, bot_id, fingerprint)
-    writes.queue_write(query.execute, f"store the file_id of {asset_key}")
+    key = write_key(bot_id, asset_key)
+
+    def write(release: Callable[[], None] | None) -> asyncio.Task[bool]:
+        return writes.queue_write(partial(_store, query, release),
+                                  f"store the file_id of {asset_key}", key=key)
+
+    task = uploadclaims.hand_over(bot_id, asset_key, write)
+    _storing[key] = file_id
+    task.add_done_callback(lambda _: _stored(key, file_id))
+    return task
+
+
+def _stored(key: tuple[str, int, str], file_id: str) -> None:
+    if _storing.get(key) == file_id:
+        del _storing[key]
+
+
+def _store(query: peewee.Insert, release: Callable[[], None] | None) -> None:
+    with database.atomic():
+        query.execute()
+        if release is not None:
+            release()
 
 
 def forget(bot_id: int, asset_key: str, file_id: str) -> None:
@@ -133,9 +181,17 @@ def forget(bot_id: int, asset_key: str, file_id: str) -> None:
         _keys_by_bot.get(bot_id, set()).discard(asset_key)
         # Until its delete is done the database still holds the refused row: do not read it.
         _missed({key})
-    # The delete matches file_id too: a newer file_id cached meanwhile stays.
+    writing = write_key(bot_id, asset_key)
+    if _storing.get(writing, file_id) != file_id:
+        return  # a newer file_id's write is on its way: it replaces the refused one anyway
+    # The delete matches file_id too: a newer file_id another process cached meanwhile stays.
     query = ImageAsset.forget(bot_id, asset_key, file_id)
-    writes.queue_write(query.execute, f"forget the refused file_id of {asset_key}")
+    writes.queue_write(query.execute, f"forget the refused file_id of {asset_key}", key=writing)
+
+
+def write_key(bot_id: int, asset_key: str) -> tuple[str, int, str]:
+    """The key of the writes of one bot's file_id for one image: the newest of them wins."""
+    return ("file_id", bot_id, asset_key)
 
 
 async def settle(timeout: float | None = None) -> None:

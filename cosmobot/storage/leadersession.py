@@ -31,7 +31,7 @@ LEADER_CLASS = 0x636F736D
 IDLE_SESSION_SECONDS = 5
 # The server, and this side, give up on a peer that stops answering after about 3 s.
 CLIENT_OPTIONS = {"keepalives_idle": 1, "keepalives_interval": 1, "keepalives_count": 2,
-                  "tcp_user_timeout": 3000}
+                  "tcp_user_timeout": 3000, "connect_timeout": 3}
 SESSION_SETTINGS = (
     f"SET idle_session_timeout = '{IDLE_SESSION_SECONDS}s'",
     "SET tcp_keepalives_idle = 1",
@@ -43,6 +43,19 @@ SESSION_SETTINGS = (
 IDLE_TIMEOUT_SINCE = 140000
 HOLDS_LOCK = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
               "AND pid = pg_backend_pid() AND classid = %s AND objid = %s AND objsubid = 2")
+# What libpq says when the server itself refuses a session or ends it (stopping, starting,
+# restarting, an administrator's command), as seen against a real PostgreSQL 15: proof that
+# the server is there to say so and is down, not a partition.
+SERVER_DOWN_MARKERS = (
+    "connection refused", "the database system is starting up",
+    "the database system is shutting down", "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "terminating connection due to administrator command",
+)
+# What libpq says of an idle session the server ended (a fast or immediate stop, a restart,
+# pg_terminate_backend all read so): the server closed it, which a silent partition cannot do,
+# but it proves nothing about the server's state now.
+SERVER_CLOSED_MARKER = "server closed the connection unexpectedly"
 HOLDER = ("SELECT a.application_name, a.pid FROM pg_locks l "
           "JOIN pg_stat_activity a ON a.pid = l.pid "
           "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
@@ -53,6 +66,19 @@ HOLDER = ("SELECT a.application_name, a.pid FROM pg_locks l "
 def is_postgres(url: str) -> bool:
     """Whether url names a PostgreSQL database."""
     return urlparse(url).scheme in ("postgres", "postgresql")
+
+
+def server_down(error: BaseException) -> bool:
+    """Whether error proves the server refused or ended the session itself (down, restarting)."""
+    text = str(error).lower()
+    return isinstance(error, peewee.OperationalError) and any(
+        marker in text for marker in SERVER_DOWN_MARKERS)
+
+
+def server_closed(error: BaseException) -> bool:
+    """Whether error says the server closed the session (or proves it down)."""
+    return server_down(error) or (isinstance(error, peewee.OperationalError)
+                                  and SERVER_CLOSED_MARKER in str(error).lower())
 
 
 class LeaderSession:
@@ -119,6 +145,8 @@ class _Session:
         if self._db is None:
             self._db = self._connect()
             self._connection = self._db.connection()
+            if self._closed:  # closed while connecting: this session must take no lock
+                raise peewee.InterfaceError("the leader lock's session is closed")
         return work(self._db)
 
     def _connect(self) -> peewee.PostgresqlDatabase:

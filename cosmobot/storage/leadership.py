@@ -6,7 +6,18 @@ PostgreSQL: a session-level advisory lock keyed by the bot's id, on a connection
 that it still holds it, and steps down when it cannot tell for HEARTBEAT_DEADLINE_SECONDS, so
 it stops before the server could free the lock for anyone else. A process that gets the lock
 waits TAKEOVER_GRACE_SECONDS before it leads: a leader whose session was cut off at once
-(terminated, a server restart) has stepped down by then.
+(terminated, a server restart) has re-taken the lock or stepped down by then.
+
+A leader whose session the server itself ended (stopped, restarting, `pg_terminate_backend`;
+libpq reads "server closed the connection unexpectedly", which silence cannot produce) leads
+on, answering from memory, and every HEARTBEAT_SECONDS tries the lock on a new session: taken,
+it leads on; refused, it steps down at once; no answer or any other error, it steps down. Only
+an error proving the server down (connection refused, starting up, shutting down) moves the
+deadline on. Why never two pollers: nobody can take the lock while the server is down; once it
+accepts connections a standby may take it, but then waits the grace before it polls, while the
+riding leader asks within about a second and steps down when refused (or at the deadline
+unheard), well inside that grace. A process still in its grace never rides: it drops back to
+standing by, so a restart during a takeover leaves the old leader alone to ride it out.
 
 A SQLite file: an exclusive `flock` on a file beside it, which the kernel frees when the
 process dies, so it is never lost while the process lives. In-memory SQLite: one process,
@@ -24,7 +35,7 @@ from typing import Protocol
 from loguru import logger
 
 from cosmobot.storage.database import sqlite_file
-from cosmobot.storage.leadersession import LeaderSession, is_postgres
+from cosmobot.storage.leadersession import LeaderSession, is_postgres, server_closed, server_down
 from cosmobot.storage.process import OWNER
 
 # How often a standby tries the lock.
@@ -59,6 +70,8 @@ class LeaderLock:
         self._backend = _backend_for(url, bot_id)
         self._heartbeat: asyncio.Task | None = None
         self._failing = False
+        # Settled in: past the takeover grace, a session the server ended is ridden out.
+        self._settled = False
 
     async def acquire(self) -> None:
         """Return once this process leads the bot, trying every RETRY_SECONDS until then."""
@@ -78,6 +91,7 @@ class LeaderLock:
     async def _settle_in(self, asked: float) -> bool:
         """Keep a lock that can be lost for the takeover grace; False if it was lost meanwhile."""
         self.lost.clear()
+        self._settled = False
         if not self._backend.can_be_lost:
             return True
         self._heartbeat = asyncio.create_task(self._beat(asked), name="leader-heartbeat")
@@ -87,6 +101,7 @@ class LeaderLock:
         if self.lost.is_set():
             await self._end_session()
             return False
+        self._settled = True
         return True
 
     async def release(self) -> None:
@@ -125,27 +140,50 @@ class LeaderLock:
         """Check every second that the lock is held; on no answer for the deadline, step down.
 
         The deadline runs from when the last good check was asked, not answered: the server's
-        clock for a silent session starts no earlier, however slow the answer came back.
+        clock for a silent session starts no earlier, however slow the answer came back. Once
+        settled in, a session the server ended is ridden out (see the module's docstring).
         """
         loop = asyncio.get_running_loop()
+        riding = False
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             asked = loop.time()
             wait = max(held_since + HEARTBEAT_DEADLINE_SECONDS - asked, 0.0)
+            check = self._backend.try_lock() if riding else self._backend.still_held()
             try:
-                held = await asyncio.wait_for(self._backend.still_held(), wait)
+                held = await asyncio.wait_for(check, wait)
             except TimeoutError:
                 reason = f"no answer from the database for {HEARTBEAT_DEADLINE_SECONDS:.0f}s"
             except Exception as error:
+                if self._settled and server_closed(error):
+                    riding = await self._ride(error, riding)
+                    held_since = asked if server_down(error) else held_since
+                    continue
                 reason = f"its database session failed ({_one_line(error)})"
             else:
                 if held:
-                    held_since = asked
+                    self._log_back(riding)
+                    riding, held_since = False, asked
                     continue
-                reason = "its database session no longer holds the lock"
+                reason = ("another process took the lock after the database came back"
+                          if riding else "its database session no longer holds the lock")
             logger.warning("This process no longer leads bot {}: {}", self.bot_id, reason)
             self.lost.set()
             return
+
+    async def _ride(self, error: Exception, riding: bool) -> bool:
+        """Lead on while the server is away: the next check takes the lock on a new session."""
+        if not riding:
+            logger.warning("The database server ended this process's session ({}); it leads bot "
+                           "{} on while the server is down, and takes the lock again every "
+                           "{:.0f}s", _one_line(error), self.bot_id, HEARTBEAT_SECONDS)
+        await self._backend.close()
+        return True
+
+    def _log_back(self, riding: bool) -> None:
+        if riding:
+            logger.info("The database is back: this process ({}) leads bot {} again", OWNER,
+                        self.bot_id)
 
     async def _end_session(self) -> None:
         if self._heartbeat is not None:

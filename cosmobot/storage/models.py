@@ -102,6 +102,9 @@ class Subscription(BaseModel):
     # Which process marked it, and the local day whose image is on its way.
     sending_owner = peewee.CharField(max_length=64, null=True)
     sending_day = peewee.DateField(null=True)
+    # The mark's lease: until then its owner may still be sending; only an expired mark (its
+    # owner died or was deposed) is another process's to settle.
+    sending_until = peewee.DateTimeField(null=True)
     # Why the round cannot serve the row (its zone or time cannot be read); None while it can.
     set_aside = peewee.CharField(max_length=255, null=True)
     # The migration also gives both a database-side default of "now, in UTC".
@@ -138,6 +141,13 @@ class Subscription(BaseModel):
         """Return bot_id's subscriptions marked as having an image on its way."""
         return (cls.select().where((cls.bot_id == bot_id) & cls.sending_since.is_null(False))
                 .order_by(cls.id))
+
+    @classmethod
+    def lease_expired(cls, bot_id: int, now: dt.datetime) -> peewee.ModelSelect:
+        """Return bot_id's marked subscriptions whose lease ended before now (or that have none)."""
+        # A mark made before leases existed has none: its owner is gone by now.
+        expired = cls.sending_until.is_null() | (cls.sending_until < now)
+        return cls.in_flight(bot_id).where(expired)
 
 
 class ImageNumber(BaseModel):
@@ -221,3 +231,104 @@ class SendCount(BaseModel):
     def totals(cls, bot_id: int) -> dict[str, int]:
         """Return every total of bot_id by name."""
         return {row.name: row.value for row in cls.select().where(cls.bot_id == bot_id)}
+
+
+class UploadClaim(BaseModel):
+    """A process's claim on uploading one image for one bot: the others wait for its file_id.
+
+    expires_at is in seconds since the epoch on the system clock, which every process shares.
+    The owner renews the claim while it uploads; the claim of one that died simply expires.
+    """
+
+    bot_id = peewee.BigIntegerField()
+    asset_key = peewee.CharField(max_length=255)
+    owner = peewee.CharField(max_length=64)
+    expires_at = peewee.DoubleField()
+
+    class Meta:
+        table_name = "upload_claims"
+        primary_key = peewee.CompositeKey("bot_id", "asset_key")
+
+    @classmethod
+    def take(cls, bot_id: int, asset_key: str, owner: str, now: float,
+             until: float) -> peewee.Insert:
+        """Return an upsert taking the claim if free, expired or owner's; it counts 1 if taken."""
+        return cls.insert(bot_id=bot_id, asset_key=asset_key, owner=owner,
+                          expires_at=until).on_conflict(
+            conflict_target=[cls.bot_id, cls.asset_key],
+            update={cls.owner: owner, cls.expires_at: until},
+            where=(cls.expires_at < now) | (cls.owner == owner),
+        ).as_rowcount()
+
+    @classmethod
+    def renew(cls, bot_id: int, asset_key: str, owner: str, until: float) -> peewee.Update:
+        """Return an update moving owner's claim on to until (nothing if it is owner's no more)."""
+        return cls.update(expires_at=until).where(cls.of(bot_id, asset_key) & (cls.owner == owner))
+
+    @classmethod
+    def release(cls, bot_id: int, asset_key: str, owner: str) -> peewee.Delete:
+        """Return a delete of owner's claim (a claim taken over meanwhile stays)."""
+        return cls.delete().where(cls.of(bot_id, asset_key) & (cls.owner == owner))
+
+    @classmethod
+    def holder(cls, bot_id: int, asset_key: str) -> UploadClaim | None:
+        """Return the claim on the image, live or expired, if any."""
+        return cls.get_or_none(cls.of(bot_id, asset_key))
+
+    @classmethod
+    def of(cls, bot_id: int, asset_key: str) -> peewee.Expression:
+        return (cls.bot_id == bot_id) & (cls.asset_key == asset_key)
+
+
+class PacingSlot(BaseModel):
+    """When one bot may next send a message to a chat, or at all: kept for all its processes.
+
+    next_at is in seconds since the epoch on the system clock, which every process shares.
+    """
+
+    bot_id = peewee.BigIntegerField()
+    key = peewee.CharField(max_length=64)  # a chat, or the bot's overall slot
+    next_at = peewee.DoubleField()
+
+    class Meta:
+        table_name = "pacing_slots"
+        primary_key = peewee.CompositeKey("bot_id", "key")
+
+    @classmethod
+    def book(cls, bot_id: int, key: str, now: float, interval: float,
+             latest: float | None = None) -> peewee.Insert:
+        """Return an upsert booking the slot's next free moment and returning the moment after.
+
+        The booked moment is the slot's next one, or now if that has passed; with latest, the
+        slot is booked only if that moment is no later than latest (else no row comes back).
+        """
+        start = peewee.Case(None, [(cls.next_at > now, cls.next_at)], now)
+        return cls.insert(bot_id=bot_id, key=key, next_at=now + interval).on_conflict(
+            conflict_target=[cls.bot_id, cls.key],
+            update={cls.next_at: start + interval},
+            where=None if latest is None else cls.next_at <= latest,
+        ).returning(cls.next_at).tuples()
+
+    @classmethod
+    def next_free(cls, bot_id: int, key: str) -> peewee.ModelSelect:
+        """Return a query of the slot's next free moment (no row if it was never booked)."""
+        return cls.select(cls.next_at).where((cls.bot_id == bot_id) & (cls.key == key))
+
+    @classmethod
+    def move(cls, bot_id: int, key: str, booked: float, to: float) -> peewee.Update:
+        """Return an update moving the slot's next moment from booked to `to`, unless booked on
+        since."""
+        return cls.update(next_at=to).where(
+            (cls.bot_id == bot_id) & (cls.key == key) & (cls.next_at == booked))
+
+    @classmethod
+    def hold(cls, bot_id: int, key: str, until: float) -> peewee.Insert:
+        """Return an upsert keeping the slot shut until until (Telegram named a wait)."""
+        later = peewee.Case(None, [(cls.next_at > until, cls.next_at)], until)
+        return cls.insert(bot_id=bot_id, key=key, next_at=until).on_conflict(
+            conflict_target=[cls.bot_id, cls.key], update={cls.next_at: later})
+
+    @classmethod
+    def stale(cls, before: float) -> peewee.Delete:
+        """Return a delete of the slots free since before: they pace nothing any more."""
+        return cls.delete().where(cls.next_at < before)

@@ -5,5 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 
-# Random beside the pid: a restarted container may reuse the pid of the process it replaces.
+# Random as well as the pid: a restarted container may reuse the pid of the process it
+# replaces, and a process on another host may have the same pid.
 OWNER = f"{os.getpid()}-{secrets.token_hex(6)}"

@@ -13,6 +13,7 @@ from loguru import logger
 
 from cosmobot.storage.database import database, in_db_thread, read_in_db_thread
 from cosmobot.storage.models import SendCount
+from cosmobot.storage.outage import is_unreachable
 
 FILE_ID_SENDS = "file_id_sends"
 UPLOADS = "uploads"
@@ -52,7 +53,9 @@ async def flush() -> None:
         await in_db_thread(_save, batch)
     except peewee.PeeweeException as error:
         _unsaved.update(batch)  # kept for the next flush
-        logger.warning("Cannot save the send counts ({}); trying again later", error)
+        # An outage is logged once, as it starts: no line every few seconds while it lasts.
+        log = logger.debug if is_unreachable(error) else logger.warning
+        log("Cannot save the send counts ({}); trying again later", error)
 
 
 async def totals(bot_id: int) -> dict[str, int]:

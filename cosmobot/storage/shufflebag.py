@@ -33,6 +33,7 @@ from cosmobot.storage import bagrows, numbering, writes
 from cosmobot.storage.bagstate import BagState, Choice, match_pick, new_seed, next_pick
 from cosmobot.storage.database import read_in_db_thread
 from cosmobot.storage.numbering import Deck
+from cosmobot.storage.outage import is_unreachable
 
 # How long a pick waits for its claim to land before it goes on without knowing.
 CLAIM_PATIENCE_SECONDS = 0.25
@@ -140,7 +141,7 @@ async def _pick(bot_id: int, chat_id: int, collection: numbering.Collection,
         deck = await numbering.deck_for(bot_id, collection)
     except peewee.PeeweeException as error:
         # A repeat is a small price; leaving the user without an image is not.
-        logger.warning("Cannot read which images chat {} has seen: {}", chat_id, error)
+        _log_unread(chat_id, error)
         return _without_bag(bot_id, chat_id, candidates or collection.cosmic_keys)
     memory = _chats.setdefault((bot_id, chat_id), _ChatMemory())
     for attempt in range(PICK_TRIES):
@@ -165,6 +166,12 @@ async def _pick(bot_id: int, chat_id: int, collection: numbering.Collection,
         # Another pick took that image first: work it out again on the row as it is now.
         settle(pick, shown=True)
     raise AssertionError("unreachable")
+
+
+def _log_unread(chat_id: int, error: peewee.PeeweeException) -> None:
+    # An outage is logged once, as it starts: its failed reads need no line each.
+    log = logger.debug if is_unreachable(error) else logger.warning
+    log("Cannot read which images chat {} has seen: {}", chat_id, error)
 
 
 def _choose(state: BagState, deck: Deck, candidates: Sequence[str] | None,
@@ -196,7 +203,7 @@ async def _open(bot_id: int, chat_id: int, deck: Deck) -> _Read | None:
     try:
         row = await read_in_db_thread(bagrows.read_row, bot_id, chat_id)
     except peewee.PeeweeException as error:
-        logger.warning("Cannot read which images chat {} has seen: {}", chat_id, error)
+        _log_unread(chat_id, error)
         return None
     finally:
         memory.reads -= 1

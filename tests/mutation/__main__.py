@@ -54,7 +54,8 @@ def run_tests(checkout: Path, tests: tuple[str, ...]) -> tuple[int, str]:
 def first_failure(output: str) -> str:
     """The test pytest's summary names first as failed (so a flaky catch can be told apart)."""
     for line in output.splitlines():
-        if line.startswith(("FAILED ", "ERROR ")):
+        # "ERROR tests/...", not a captured log line at ERROR ("ERROR    aiohttp.server:...").
+        if line.startswith(("FAILED tests/", "ERROR tests/")):
             return line.split(" - ")[0]
     return output.strip().splitlines()[-1] if output.strip() else "no output"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.mutation import (
     bot_mutants,
+    flight_mutants,
     schedule_mutants,
     send_mutants,
     several_bots_mutants,
@@ -21,6 +22,7 @@ MUTANTS: list[Mutant] = [
     *send_mutants.MUTANTS,
     *bot_mutants.MUTANTS,
     *several_bots_mutants.MUTANTS,
+    *flight_mutants.MUTANTS,
 ]
 
 __all__ = ["MUTANTS", "Mutant"]

@@ -22,8 +22,8 @@ DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
 
 PACING = [
     Mutant("rl_groups_paced_as_private", RATELIMIT,
-           "if isinstance(chat, int) and chat > 0:",
-           "if isinstance(chat, int) and chat < 0:",
+           "return isinstance(chat, int) and chat > 0",
+           "return isinstance(chat, int) and chat < 0",
            RATELIMIT_TESTS, "groups get a message a second (Telegram answers 429)"),
     Mutant("rl_no_reply_priority", RATELIMIT,
            "(urgent or not self._replies_waiting)",
