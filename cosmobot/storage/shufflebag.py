@@ -37,8 +37,11 @@ from cosmobot.storage.outage import is_unreachable
 
 # How long a pick waits for its claim to land before it goes on without knowing.
 CLAIM_PATIENCE_SECONDS = 0.25
-# Picks worked out again because another one took the image first, before going on anyway.
-PICK_TRIES = 10
+# Picks worked out again because another one took the image first, before going on anyway
+# (a repeat). Each try lost is another pick for the chat that landed: two processes picking
+# for one chat as fast as they can lose a few in a row (10 was seen run out), so the bound is
+# far above what picks paced by sends can reach.
+PICK_TRIES = 100
 # Compare-and-set tries of one write before it is retried later, as for a lock.
 WRITE_TRIES = 20
 SHOW, REPEAT, GIVE_BACK = "show", "repeat", "give back"
