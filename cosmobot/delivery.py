@@ -46,16 +46,15 @@ async def deliver_cosmic(
     removed the bot, BadRequest "chat not found", ChatMigrated for a group now a supergroup.
     """
     for _ in range(PICKS):
-        bag = await shufflebag.open_bag(bot.id, chat_id)
-        key, new_round = bag.pick(sender.library().cosmic_keys)
-        if key is None:
+        pick = await shufflebag.pick_next(bot.id, chat_id, sender.library())
+        if pick is None:
             logger.warning("A cosmic image was asked for, but none are installed")
             await with_retries(lambda: bot.send_message(
                 chat_id, text(language, "no_images"), message_thread_id=thread_id,
                 **send_options))
             return None
-        if await _send_picked(bot, chat_id, key, new_round, language, thread_id, send_options):
-            return key
+        if await _send_picked(bot, pick, language, thread_id, send_options):
+            return pick.key
         # That file turned out unusable (gone, or broken) and left the library: pick again.
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
 
@@ -77,22 +76,26 @@ async def deliver_match(
             await with_retries(lambda: bot.send_message(
                 chat_id, _no_match(language, query), message_thread_id=thread_id))
             return None
-        key = (await shufflebag.open_bag(bot.id, chat_id)).pick_among(matching)
-        if await _send_picked(bot, chat_id, key, False, language, thread_id, {}):
-            return key
+        pick = await shufflebag.pick_match(bot.id, chat_id, sender.library(), matching)
+        if await _send_picked(bot, pick, language, thread_id, {}):
+            return pick.key
     raise RuntimeError(f"no usable cosmic image after {PICKS} tries")
 
 
-async def _send_picked(bot: Bot, chat_id: int, key: str, new_round: bool, language: str,
-                       thread_id: int | None, send_options: dict[str, Any]) -> bool:
-    """Send the image picked from the chat's bag and put it in the bag; False if unusable."""
-    # Held from the pick (no await since) until it is in the bag: another send to this chat
-    # meanwhile, /cosmic and the daily image at once say, picks another image.
-    with shufflebag.taking(bot.id, chat_id, key):
-        sent = await _send_captioned(bot, chat_id, key, language, thread_id, send_options)
-        if sent:
-            shufflebag.record(bot.id, chat_id, key, new_round)
-    return sent
+async def _send_picked(bot: Bot, pick: shufflebag.Pick, language: str, thread_id: int | None,
+                       send_options: dict[str, Any]) -> bool:
+    """Send the image picked from the chat's bag; False if its file was unusable.
+
+    Until the send is over, the chat's other picks pass the image by; if it was not shown,
+    it goes back to the chat's round.
+    """
+    shown = False
+    try:
+        shown = await _send_captioned(bot, pick.chat_id, pick.key, language, thread_id,
+                                      send_options)
+    finally:
+        shufflebag.settle(pick, shown)
+    return shown
 
 
 async def _send_captioned(bot: Bot, chat_id: int, key: str, language: str,

@@ -105,7 +105,8 @@ def query_one(url: str, sql: str, params: tuple = ()) -> tuple | None:
 
 def seen_count(url: str, chat_id: int) -> int:
     """How many images the database holds as seen by chat_id this round."""
-    return query_one(url, "SELECT COUNT(*) FROM seen_images WHERE chat_id = %s", (chat_id,))[0]
+    return query_one(url, "SELECT COALESCE(SUM(shown), 0) FROM shuffle_bags WHERE chat_id = %s",
+                     (chat_id,))[0]
 
 
 def stored_file_id(url: str, key: str = "cosmic/orion.jpg") -> str | None:

@@ -25,3 +25,14 @@ def make_assets(root: Path, names: tuple[str, ...] = ("orion.jpg",)) -> Path:
     for index, name in enumerate(names):
         make_image(root / "cosmic" / name, colour=(10 + index * 20, 20, 80))
     return root
+
+
+def seed_opening_with(index: int, count: int) -> int:
+    """A shuffle bag's seed whose first round of count images opens with the index-th key.
+
+    Patched in as random.getrandbits, it makes a chat's first pick the key at index among the
+    sorted keys (the images are numbered in that order when they are all found at once).
+    """
+    from cosmobot.storage.shuffle import Shuffle
+
+    return next(seed for seed in range(1, 1000) if Shuffle(seed, 0, count).at(0) == index % count)

@@ -22,7 +22,7 @@ from cosmobot.storage.database import (
     open_database,
     read_in_db_thread,
 )
-from cosmobot.storage.models import SeenImage
+from cosmobot.storage.models import ImageNumber
 from tests.dblocks import (
     file_or_postgres_url,
     lock_waits,
@@ -50,16 +50,19 @@ def opened(url, monkeypatch):
 
 
 def mark_seen(key: str) -> None:
-    SeenImage.mark(1, CHAT, key).execute()
+    """Write a row: number an image, after the others."""
+    ImageNumber.create(bot_id=CHAT, asset_key=key, number=ImageNumber.select().count())
 
 
 def seen() -> list[str]:
-    return [row.asset_key for row in SeenImage.seen_by(1, CHAT)]
+    """Read the rows back, in the order they were written."""
+    rows = ImageNumber.select().where(ImageNumber.bot_id == CHAT).order_by(ImageNumber.number)
+    return [row.asset_key for row in rows]
 
 
 async def test_a_read_does_not_wait_for_a_write_stuck_behind_a_lock(opened):
     await in_db_thread(mark_seen, "cosmic/a.jpg")
-    with write_locker(opened, "seen_images") as lock:
+    with write_locker(opened, "image_numbers") as lock:
         write = asyncio.ensure_future(in_db_thread(mark_seen, "cosmic/b.jpg"))
         await asyncio.sleep(0.2)  # the write has started, and waits for the lock
         assert await asyncio.wait_for(read_in_db_thread(seen), timeout=20) == ["cosmic/a.jpg"]
@@ -83,7 +86,7 @@ async def test_in_memory_sqlite_keeps_every_query_on_one_thread(memory_db):
 
 
 def _slow_ident() -> int:
-    SeenImage.select().count()  # this thread's connection is open now
+    ImageNumber.select().count()  # this thread's connection is open now
     time.sleep(0.2)  # so that the other calls go to other threads
     return threading.get_ident()
 
@@ -189,7 +192,7 @@ async def test_a_failed_query_leaves_nothing_that_waits_for_a_busy_connection(
     open_database(url)
     try:
         apply_migrations()
-        with write_locker(url, "seen_images") as lock:
+        with write_locker(url, "image_numbers") as lock:
             try:
                 await in_db_thread(mark_seen, "cosmic/a.jpg")
             except peewee.OperationalError as error:  # database is locked

@@ -12,7 +12,7 @@ from cosmobot import sender
 from cosmobot.bot import app
 from cosmobot.storage import writes
 from cosmobot.storage.database import apply_migrations, close_database, database, open_database
-from cosmobot.storage.models import ImageAsset, SeenImage
+from cosmobot.storage.models import ImageAsset, ShuffleBag
 from tests.dblocks import (
     file_or_postgres_url,
     lock_waits,
@@ -198,9 +198,10 @@ async def test_writes_of_a_key_do_not_wait_behind_other_writes(
     open_database(postgres_url)
     try:
         apply_migrations()
-        with write_locker(postgres_url, "seen_images"):
+        with write_locker(postgres_url, "shuffle_bags"):
             blocked = writes.queue_write(
-                lambda: SeenImage.mark(1, 7, KEY).execute(), "record that chat 7 saw orion")
+                lambda: ShuffleBag.insert(bot_id=1, chat_id=7, seed=1).execute(),
+                "record that chat 7 saw orion")
             await wait_for(lambda: failed_tries(log_lines) >= 2)
             kept = writes.queue_write(store("AgAC-new"), "store the file_id of orion",
                                       key=FILE_ID_KEY)

@@ -12,7 +12,7 @@ from cosmobot.bot import app
 from cosmobot.images import assets
 from cosmobot.schedule import jobs
 from tests.botrunner import BotThread, bot_settings, photos, texts
-from tests.factories import make_assets
+from tests.factories import make_assets, seed_opening_with
 
 ALICE, BORIS = 1001, 1002
 
@@ -67,11 +67,8 @@ def button_data(message: dict) -> str:
     return message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
 
 
-def test_another_one_button_sends_the_next_image(fake_api, settings, monkeypatch):
+def test_another_one_button_sends_the_next_image(fake_api, settings):
     make_assets(settings.assets_dir, ("orion.jpg", "vela.jpg"))
-    # Always pick the first candidate: a pick that fails to leave out the image shown
-    # would repeat it every time, not just by chance.
-    monkeypatch.setattr(assets.random, "choice", lambda keys: sorted(keys)[0])
     with BotThread(settings, fake_api):
         fake_api.push_text(ALICE, "/cosmic")
         fake_api.wait_until(lambda: photos(fake_api, ALICE))
@@ -81,8 +78,10 @@ def test_another_one_button_sends_the_next_image(fake_api, settings, monkeypatch
             fake_api.wait_until(lambda n=pressed: len(photos(fake_api, ALICE)) == n + 1)
     assert len(fake_api.calls("answerCallbackQuery")) == 3
     captions = [message["caption"] for message in photos(fake_api, ALICE)]
-    # "Another one" never repeats the image just shown when there is another.
-    assert captions == ["Orion", "Vela", "Orion", "Vela"]
+    # "Another one" never repeats the image just shown when there is another: each round
+    # shows both, and the next one opens with the other.
+    assert sorted(captions[:2]) == sorted(captions[2:]) == ["Orion", "Vela"]
+    assert captions[2] != captions[1]
 
 
 @pytest.mark.parametrize("data", ["cosmic", "cosmic:0123abcd"])
@@ -203,8 +202,9 @@ def test_a_broken_image_is_skipped_and_another_sent(fake_api, settings, monkeypa
     data = (cosmic / "orion.jpg").read_bytes()
     # A valid header and end marker around garbage: only decoding the pixels tells.
     (cosmic / "broken.jpg").write_bytes(data[:200] + b"\x00" * (len(data) - 202) + data[-2:])
-    # Always pick the first candidate, so the broken image is tried first.
-    monkeypatch.setattr(assets.random, "choice", lambda keys: sorted(keys)[0])
+    # The chat's round opens with the first key, so the broken image is tried first.
+    seed = seed_opening_with(0, 2)
+    monkeypatch.setattr(assets.random, "getrandbits", lambda bits: seed)
     with BotThread(settings, fake_api):
         for n in range(1, 3):
             fake_api.push_text(ALICE, "/cosmic")
@@ -221,7 +221,8 @@ def test_a_bad_file_found_after_start_is_skipped_with_one_warning(
     (settings.assets_dir / bad_key).write_text("not a picture")
     # The start-up scan leaves headers to a check after start; /cosmic may meet the file first.
     first = 0 if pick == "the bad file first" else -1
-    monkeypatch.setattr(assets.random, "choice", lambda keys: sorted(keys)[first])
+    seed = seed_opening_with(first, 2)  # the chat's round opens with that key
+    monkeypatch.setattr(assets.random, "getrandbits", lambda bits: seed)
     with BotThread(settings, fake_api):
         fake_api.push_text(ALICE, "/cosmic")
         fake_api.wait_until(lambda: photos(fake_api, ALICE))

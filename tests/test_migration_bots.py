@@ -9,23 +9,25 @@ import pytest
 
 from cosmobot.storage import adoption
 from cosmobot.storage.adoption import UNCLAIMED, adopt_unclaimed
+from cosmobot.storage.bagrows import seen_keys
 from cosmobot.storage.database import (
     apply_migrations,
     close_database,
     migration_router,
     open_database,
 )
-from cosmobot.storage.models import ImageAsset, SeenImage, SendCount, Subscription
+from cosmobot.storage.models import ImageAsset, ImageNumber, SendCount, ShuffleBag, Subscription
 from tests.dblocks import lock_waits
 from tests.factories import BOT_ID, OTHER_BOT_ID
 
 BEFORE = "004_add_daily_round_bookkeeping"
 SEVERAL_BOTS = "005_several_bots"
+FIXED_BAGS = "008_shuffle_bags_of_fixed_size"
 CROSS_PROCESS = "006_add_cross_process_tables"  # comes after, and keeps the rows as they are
 BOT_SETTINGS = "007_bot_settings"  # and this too
 ORION, VEGA = "cosmic/orion.jpg", "cosmic/vega.jpg"
 NOON = dt.datetime(2026, 6, 1, 12, 0)
-OWNED = (Subscription, SeenImage, SendCount)
+OWNED = (Subscription, ShuffleBag, ImageNumber, SendCount)
 
 
 def insert(db: peewee.Database, table: str, **values: object) -> None:
@@ -65,7 +67,7 @@ def test_the_rows_go_to_the_databases_only_bot(empty_db):
     cached(empty_db, ORION, BOT_ID, "AgAC-orion")
     cached(empty_db, VEGA, BOT_ID, "AgAC-vega")
     rows_of_a_running_bot(empty_db)
-    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, BOT_SETTINGS]
+    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, BOT_SETTINGS, FIXED_BAGS]
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
     assert ImageAsset.lookup(BOT_ID, ORION).file_id == "AgAC-orion"
     assert ImageAsset.lookup(BOT_ID, VEGA).file_id == "AgAC-vega"
@@ -74,8 +76,10 @@ def test_the_rows_go_to_the_databases_only_bot(empty_db):
     assert (second.sending_owner, second.sending_day) == ("77-abc", NOON.date())
     assert Subscription.in_flight(BOT_ID).count() == 1
     assert not Subscription.of_chat(BOT_ID, -100).active
-    assert [row.asset_key for row in SeenImage.seen_by(BOT_ID, 1)] == [VEGA, ORION]  # in order
-    assert [row.asset_key for row in SeenImage.seen_by(BOT_ID, 2)] == [ORION]
+    assert seen_keys(BOT_ID, 1) == {VEGA, ORION} and seen_keys(BOT_ID, 2) == {ORION}
+    last = ShuffleBag.get(ShuffleBag.of_chat(BOT_ID, 1)).last_number
+    assert ImageNumber.get((ImageNumber.bot_id == BOT_ID) & (ImageNumber.number == last)
+                           ).asset_key == ORION  # the one it saw last
     assert SendCount.totals(BOT_ID) == {"uploads": 3, "file_id_sends": 40}
     assert adopt_unclaimed(OTHER_BOT_ID) == 0  # nothing is left for another bot
 
@@ -89,13 +93,23 @@ def test_rows_of_several_bots_wait_for_the_first_bot_that_starts(empty_db, log_l
     assert (bots_of(ImageAsset), ImageAsset.lookup(OTHER_BOT_ID, VEGA).file_id) == (
         {BOT_ID, OTHER_BOT_ID}, "AgAC-vega")
     assert all(bots_of(model) == {UNCLAIMED} for model in OWNED)
-    assert adopt_unclaimed(OTHER_BOT_ID) == 3 + 3 + 2
+    assert adopt_unclaimed(OTHER_BOT_ID) == 3 + 2 + 2 + 2
     assert all(bots_of(model) == {OTHER_BOT_ID} for model in OWNED)
     assert adopt_unclaimed(BOT_ID) == 0
     assert SendCount.totals(OTHER_BOT_ID) == {"uploads": 3, "file_id_sends": 40}
+    assert seen_keys(OTHER_BOT_ID, 1) == {VEGA, ORION}  # each chat's round goes on with it
     assert [line for line in log_lines if "adopted" in line] == [
         f"INFO Bot {OTHER_BOT_ID} adopted the rows no bot had claimed yet: 3 in subscriptions, "
-        "3 in seen_images, 2 in send_counts\n"]
+        "2 in send_counts, 2 in image_numbers, 2 in shuffle_bags\n"]
+
+
+def test_bags_wait_unclaimed_rather_than_go_to_a_bot_that_numbered_its_own_images(empty_db):
+    migration_router().run(BEFORE)
+    rows_of_a_running_bot(empty_db)
+    apply_migrations()
+    ImageNumber.create(bot_id=BOT_ID, asset_key=VEGA, number=0)  # its own numbers: not these
+    assert adopt_unclaimed(BOT_ID) == 3 + 2
+    assert bots_of(ShuffleBag) == bots_of(ImageNumber) - {BOT_ID} == {UNCLAIMED}
 
 
 def test_a_database_with_no_image_cached_leaves_its_rows_unclaimed(empty_db):
@@ -125,12 +139,12 @@ def columns(db: peewee.Database, table: str) -> set[str]:
 
 
 def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
-    apply_migrations()
+    migration_router().run(CROSS_PROCESS)  # seen_images as 005 left it; the models' columns
     for bot_id, file_id, total in ((BOT_ID, "AgAC-mine", 2), (OTHER_BOT_ID, "AgAC-theirs", 3)):
         ImageAsset.store(ORION, file_id, "u", bot_id, "f" * 64).execute()
         Subscription.create(bot_id=bot_id, chat_id=1, chat_type="private", language="en",
                             local_time="09:00", zone="UTC", next_at=NOON)
-        SeenImage.mark(bot_id, 1, ORION).execute()
+        insert(empty_db, "seen_images", bot_id=bot_id, chat_id=1, asset_key=ORION)
         SendCount.add(bot_id, "uploads", total).execute()
     while SEVERAL_BOTS in migration_router().done:  # the later migrations first, then 005
         migration_router().rollback()
@@ -144,7 +158,8 @@ def test_rolling_back_keeps_one_row_per_chat_image_and_total(empty_db):
     with pytest.raises(peewee.IntegrityError):  # the older schema's keys are back
         with empty_db.atomic():
             subscribed(empty_db, 1)
-    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, BOT_SETTINGS]  # forward again
+    # Forward again: the one bot's.
+    assert apply_migrations() == [SEVERAL_BOTS, CROSS_PROCESS, BOT_SETTINGS, FIXED_BAGS]
     assert all(bots_of(model) == {BOT_ID} for model in (ImageAsset, *OWNED))
 
 
@@ -152,10 +167,9 @@ def test_adopting_a_big_databases_rows_is_not_cut_short_by_the_query_timeout(
         postgres_url, monkeypatch):
     open_database(postgres_url)
     apply_migrations()
-    SeenImage.insert_many([(UNCLAIMED, chat, f"cosmic/{n}.jpg") for chat in range(2000)
-                           for n in range(20)],
-                          fields=[SeenImage.bot_id, SeenImage.chat_id, SeenImage.asset_key]
-                          ).execute()
+    ShuffleBag.insert_many([(UNCLAIMED, chat, chat) for chat in range(40_000)],
+                           fields=[ShuffleBag.bot_id, ShuffleBag.chat_id, ShuffleBag.seed]
+                           ).execute()
     close_database()
     # A query timeout much shorter than the adoption of 40,000 rows takes.
     lock_waits(monkeypatch, 50)

@@ -9,9 +9,10 @@ from cosmobot.storage.database import apply_migrations, migration_router, pendin
 from cosmobot.storage.models import (
     BotSetting,
     ImageAsset,
+    ImageNumber,
     PacingSlot,
-    SeenImage,
     SendCount,
+    ShuffleBag,
     Subscription,
     UploadClaim,
 )
@@ -24,13 +25,15 @@ MIGRATIONS = [
     "005_several_bots",
     "006_add_cross_process_tables",
     "007_bot_settings",
+    "008_shuffle_bags_of_fixed_size",
 ]
-MODELS = [ImageAsset, Subscription, SeenImage, SendCount, UploadClaim, PacingSlot, BotSetting]
-TABLES = ["image_assets", "subscriptions", "seen_images", "send_counts", "upload_claims",
-          "pacing_slots", "bot_settings"]
-# The tables each migration adds, in order.
+MODELS = [ImageAsset, Subscription, SendCount, UploadClaim, PacingSlot, BotSetting, ImageNumber,
+          ShuffleBag]
+TABLES = ["image_assets", "subscriptions", "send_counts", "upload_claims", "pacing_slots",
+          "bot_settings", "image_numbers", "shuffle_bags"]
+# The tables each migration adds, in order (008 drops seen_images, and its rollback makes it).
 ADDED = [["image_assets"], ["subscriptions"], ["seen_images", "send_counts"], [], [],
-         ["upload_claims", "pacing_slots"], ["bot_settings"]]
+         ["upload_claims", "pacing_slots"], ["bot_settings"], ["image_numbers", "shuffle_bags"]]
 BOOKKEEPING = {"delivered_at", "sending_owner", "sending_day", "set_aside"}
 
 
@@ -94,20 +97,22 @@ def test_subscription_defaults_are_kept_by_the_database(db):
     assert row.created_at is not None and row.updated_at is not None
 
 
-def test_a_chat_sees_an_image_once_per_round(empty_db):
+def test_a_chat_has_one_bag_with_each_bot_and_each_bots_image_one_number(empty_db):
     apply_migrations()
-    SeenImage.mark(1, 7, "cosmic/a.jpg").execute()
-    SeenImage.mark(1, 7, "cosmic/a.jpg").execute()  # a repeat is ignored, not an error
-    assert indexes(empty_db, "seen_images") == {("bot_id", "chat_id", "asset_key"): True}
-    assert [row.asset_key for row in SeenImage.seen_by(1, 7)] == ["cosmic/a.jpg"]
+    assert indexes(empty_db, "shuffle_bags") == {("bot_id", "chat_id"): True}
+    assert indexes(empty_db, "image_numbers") == {
+        ("bot_id", "asset_key"): True, ("bot_id", "number"): True}
+    assert "seen_images" not in empty_db.get_tables()
 
 
 def test_database_side_defaults_are_kept(empty_db):
     apply_migrations()
-    empty_db.execute_sql(
-        "INSERT INTO seen_images (bot_id, chat_id, asset_key) VALUES (1, 1, 'cosmic/a.jpg')")
+    empty_db.execute_sql("INSERT INTO shuffle_bags (bot_id, chat_id, seed) VALUES (1, 1, 5)")
     empty_db.execute_sql("INSERT INTO send_counts (bot_id, name) VALUES (1, 'uploads')")
-    assert SeenImage.get().seen_at is not None
+    bag = ShuffleBag.get()
+    assert (bag.leg_start, bag.leg_end, bag.step, bag.ahead, bag.shown, bag.version) == (
+        0, 0, 0, "", 0, 0)
+    assert bag.updated_at is not None and bag.last_number is None
     assert SendCount.totals(1) == {"uploads": 0}
 
 

@@ -1,4 +1,4 @@
-"""Pruning the seen images and subscriptions no chat can use any more, in batches."""
+"""Pruning the shuffle bags and subscriptions no chat can use any more, in batches."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from cosmobot import clock
 from cosmobot.schedule import jobs
 from cosmobot.storage import prune
 from cosmobot.storage.database import apply_migrations, close_database, open_database
-from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.storage.models import ShuffleBag, Subscription
 from tests.botrunner import BotThread, bot_settings
 from tests.factories import BOT_ID, OTHER_BOT_ID, make_assets
-
-KEYS = ("cosmic/a.jpg", "cosmic/b.jpg", "cosmic/c.jpg")
 
 
 def days_ago(days: float) -> dt.datetime:
@@ -23,12 +21,9 @@ def days_ago(days: float) -> dt.datetime:
 
 
 def seen(chat_id: int, *ages_in_days: float, bot_id: int = BOT_ID) -> None:
-    """Record that bot_id sent chat_id one image at each age given, in days."""
-    SeenImage.insert_many([
-        {SeenImage.bot_id: bot_id, SeenImage.chat_id: chat_id, SeenImage.asset_key: key,
-         SeenImage.seen_at: days_ago(age)}
-        for key, age in zip(KEYS, ages_in_days)
-    ]).execute()
+    """Give chat_id a bag with bot_id, as if it had been sent one image at each age, in days."""
+    ShuffleBag.create(bot_id=bot_id, chat_id=chat_id, seed=chat_id, step=len(ages_in_days),
+                      shown=len(ages_in_days), updated_at=days_ago(min(ages_in_days)))
 
 
 def subscription(chat_id: int, active: bool, updated_days_ago: float,
@@ -38,9 +33,9 @@ def subscription(chat_id: int, active: bool, updated_days_ago: float,
                         updated_at=days_ago(updated_days_ago))
 
 
-def chats_with_seen_images(bot_id: int = BOT_ID) -> list[int]:
-    rows = SeenImage.select(SeenImage.chat_id).where(SeenImage.bot_id == bot_id)
-    return sorted({row.chat_id for row in rows})
+def chats_with_bags(bot_id: int = BOT_ID) -> list[int]:
+    rows = ShuffleBag.select(ShuffleBag.chat_id).where(ShuffleBag.bot_id == bot_id)
+    return sorted(row.chat_id for row in rows)
 
 
 def subscribed_chats(bot_id: int = BOT_ID) -> list[int]:
@@ -49,24 +44,24 @@ def subscribed_chats(bot_id: int = BOT_ID) -> list[int]:
 
 
 @pytest.mark.asyncio
-async def test_a_chat_idle_for_over_90_days_loses_its_seen_images(db):
+async def test_a_chat_idle_for_over_90_days_loses_its_bag(db):
     seen(1, 89)  # kept: a day before the limit
     seen(2, 91, 120)  # pruned: a day past it
     seen(3, 150, 91, 10)  # kept: what counts is the latest image the chat saw
     seen(-1004, 91)  # a group, pruned like any chat
     report = await prune.prune_stale(BOT_ID, pause=0)
-    assert chats_with_seen_images() == [1, 3]
-    assert (report.chats, report.seen_rows, report.subscriptions) == (2, 3, 0)
+    assert chats_with_bags() == [1, 3]
+    assert (report.bags, report.subscriptions) == (2, 0)
 
 
 @pytest.mark.asyncio
-async def test_an_active_subscriber_keeps_its_seen_images_however_old(db):
+async def test_an_active_subscriber_keeps_its_bag_however_old(db):
     subscription(1, active=True, updated_days_ago=400)
     seen(1, 300, 200)
     subscription(2, active=False, updated_days_ago=10)  # no active subscription: pruned
     seen(2, 300)
     await prune.prune_stale(BOT_ID, pause=0)
-    assert chats_with_seen_images() == [1]
+    assert chats_with_bags() == [1]
     assert subscribed_chats() == [1, 2]
 
 
@@ -86,7 +81,7 @@ async def test_a_chat_that_stopped_its_daily_image_but_still_asks_keeps_its_roun
     seen(1, 300, 1)  # /cosmic yesterday
     await prune.prune_stale(BOT_ID, pause=0)
     assert subscribed_chats() == []
-    assert chats_with_seen_images() == [1]
+    assert chats_with_bags() == [1]
 
 
 @pytest.mark.asyncio
@@ -95,7 +90,7 @@ async def test_time_is_read_from_cosmobots_clock(db):
     subscription(2, active=False, updated_days_ago=0)
     clock.set_offset(dt.timedelta(days=91))
     await prune.prune_stale(BOT_ID, pause=0)
-    assert chats_with_seen_images() == [] and subscribed_chats() == []
+    assert chats_with_bags() == [] and subscribed_chats() == []
 
 
 @pytest.mark.asyncio
@@ -108,23 +103,20 @@ async def test_many_chats_are_pruned_in_small_batches(db, monkeypatch, log_lines
 
     async def in_db_thread(call, *args):
         batch = await real_in_db_thread(call, *args)
-        batches.append((call.__name__, batch.chats, batch.rows))
+        batches.append((call.__name__, batch.rows))
         return batch
 
     monkeypatch.setattr(prune, "in_db_thread", in_db_thread)
-    # Three rows a batch: a chat's two rows are often split over two batches' lists.
-    await prune.prune_stale(BOT_ID, batch_size=3, pause=0)
-    assert chats_with_seen_images() == [3, 6, 9]
+    await prune.prune_stale(BOT_ID, batch_size=3, pause=0)  # three rows a batch
+    assert chats_with_bags() == [3, 6, 9]
     assert subscribed_chats() == []
-    seen_batches = [(chats, rows) for name, chats, rows in batches if name == "_prune_seen_batch"]
-    assert len(seen_batches) >= 6  # 22 rows, three at a time
-    assert all(chats <= 2 and rows <= 4 for chats, rows in seen_batches)
-    subscription_batches = [rows for name, _, rows in batches
-                            if name == "_prune_subscription_batch"]
-    assert subscription_batches == [3, 3, 3, 2]
+    # Three chats a batch (two in the last), two of each idle; three subscriptions a batch.
+    assert [rows for name, rows in batches if name == "_prune_bag_batch"] == [2, 2, 2, 2]
+    assert [rows for name, rows in batches if name == "_prune_subscription_batch"] == [
+        3, 3, 3, 2]
     assert [line for line in log_lines if "Pruned" in line] == [
-        "INFO Pruned what no chat can use any more (untouched for 90 days): the seen images "
-        "of 8 chats (16 rows) and 11 inactive subscriptions\n"
+        "INFO Pruned what no chat can use any more (untouched for 90 days): the shuffle bags "
+        "of 8 chats and 11 inactive subscriptions\n"
     ]
 
 
@@ -136,13 +128,13 @@ async def test_each_bot_prunes_its_own_rows_by_its_own_subscriptions(db):
     seen(2, 200, bot_id=OTHER_BOT_ID)
     subscription(3, active=False, updated_days_ago=200, bot_id=OTHER_BOT_ID)
     mine = await prune.prune_stale(BOT_ID, pause=0)
-    assert (mine.chats, mine.subscriptions) == (0, 0)
-    assert chats_with_seen_images(OTHER_BOT_ID) == [1, 2]
+    assert (mine.bags, mine.subscriptions) == (0, 0)
+    assert chats_with_bags(OTHER_BOT_ID) == [1, 2]
     assert subscribed_chats(OTHER_BOT_ID) == [3]
     others = await prune.prune_stale(OTHER_BOT_ID, pause=0)
-    assert (others.chats, others.subscriptions) == (2, 1)
-    assert chats_with_seen_images(OTHER_BOT_ID) == subscribed_chats(OTHER_BOT_ID) == []
-    assert chats_with_seen_images() == subscribed_chats() == [1]
+    assert (others.bags, others.subscriptions) == (2, 1)
+    assert chats_with_bags(OTHER_BOT_ID) == subscribed_chats(OTHER_BOT_ID) == []
+    assert chats_with_bags() == subscribed_chats() == [1]
 
 
 @pytest.mark.asyncio
@@ -156,8 +148,8 @@ async def test_a_stopping_bot_ends_pruning_after_the_batch_in_progress(db):
         return len(batches_begun) > 1
 
     report = await prune.prune_stale(BOT_ID, stopping=stopping, batch_size=2, pause=0)
-    assert report.chats == 2  # each of those chats has a single row
-    assert chats_with_seen_images() == [3, 4, 5, 6]
+    assert report.bags == 2
+    assert chats_with_bags() == [3, 4, 5, 6]
 
 
 @pytest.mark.asyncio
@@ -177,7 +169,7 @@ async def test_the_job_prunes_only_while_the_bot_runs_and_leads(
     context = SimpleNamespace(application=SimpleNamespace(running=running, bot_data=bot_data),
                               bot=SimpleNamespace(id=BOT_ID))
     await jobs.prune_database(context)
-    assert chats_with_seen_images() == left
+    assert chats_with_bags() == left
 
 
 def test_the_bot_prunes_in_the_background(tmp_path, fake_api, monkeypatch, log_lines):
@@ -192,6 +184,6 @@ def test_the_bot_prunes_in_the_background(tmp_path, fake_api, monkeypatch, log_l
         fake_api.wait_until(lambda: [line for line in log_lines if "Pruned" in line])
     open_database(settings.database_url)
     try:
-        assert chats_with_seen_images() == [2]
+        assert chats_with_bags() == [2]
     finally:
         close_database()

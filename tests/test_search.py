@@ -8,7 +8,7 @@ import pytest
 
 from cosmobot.images import search
 from cosmobot.images.assets import AssetLibrary
-from cosmobot.storage.shufflebag import Bag
+from cosmobot.storage.bagstate import BagState, match_pick
 from tests.factories import make_assets
 
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "images"
@@ -53,16 +53,30 @@ def test_an_empty_query_finds_nothing(shipped):
     assert search.find(shipped, " ") == []
 
 
+class Installed:
+    """Image numbers 0 to count - 1, all installed."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def is_live(self, number: int) -> bool:
+        return 0 <= number < self.count
+
+
+# The chat has seen images 0, 1 and 2 this round (2 last), out of 4.
+SEEN_THREE = BagState(seed=7, ahead=frozenset({0, 1, 2}), last=2)
+
+
 def test_a_search_prefers_what_the_chat_has_not_seen():
-    bag = Bag(1, seen=("a", "b", "c"))
-    assert {bag.pick_among(["a", "b", "d"]) for _ in range(50)} == {"d"}
+    assert {match_pick(SEEN_THREE, Installed(4), [0, 1, 3], ()).number for _ in range(50)} == {3}
 
 
 def test_a_search_of_only_seen_images_avoids_the_last_one_and_keeps_the_round():
-    bag = Bag(1, seen=("a", "b", "c"))
-    assert {bag.pick_among(["b", "c"]) for _ in range(50)} == {"b"}
-    assert bag.pick_among(["c"]) == "c"
-    assert bag.pick_among([]) is None
+    picks = [match_pick(SEEN_THREE, Installed(4), [1, 2], ()) for _ in range(50)]
+    assert {pick.number for pick in picks} == {1}
+    assert all(pick.state.ahead == SEEN_THREE.ahead and pick.reseed is None for pick in picks)
+    assert match_pick(SEEN_THREE, Installed(4), [2], ()).number == 2
+    assert match_pick(SEEN_THREE, Installed(4), [], ()) is None
 
 
 # A `ё` typed as `е` + U+0308 (COMBINING DIAERESIS), as some keyboards and pastes give it.

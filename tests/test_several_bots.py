@@ -10,7 +10,7 @@ from telegram import Bot
 
 from cosmobot.schedule import daily, daybook, outcomes, subscriptions
 from cosmobot.storage import sendcounts
-from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.storage.models import ShuffleBag, Subscription
 from tests.factories import BOT_ID, OTHER_BOT_ID, OTHER_TOKEN, TOKEN
 from tests.fakebotapi import FakeBotApi
 
@@ -125,16 +125,29 @@ async def test_the_figures_of_a_day_are_each_bots_own(db, library, bots, api):
 async def test_a_group_that_becomes_a_supergroup_moves_each_bots_rows_with_that_bot(db):
     for bot_id in (BOT_ID, OTHER_BOT_ID):
         subscribed(bot_id, GROUP, chat_type="group")
-        SeenImage.mark(bot_id, GROUP, f"cosmic/{bot_id}.jpg").execute()
+        ShuffleBag.create(bot_id=bot_id, chat_id=GROUP, seed=bot_id, shown=1)
     assert subscriptions.move_chat(BOT_ID, GROUP, SUPERGROUP)
     assert Subscription.of_chat(BOT_ID, SUPERGROUP).chat_type == "supergroup"
     assert Subscription.of_chat(OTHER_BOT_ID, GROUP).chat_type == "group"  # its own update
-    assert [row.asset_key for row in SeenImage.seen_by(BOT_ID, SUPERGROUP)] == [
-        f"cosmic/{BOT_ID}.jpg"]
-    assert [row.asset_key for row in SeenImage.seen_by(OTHER_BOT_ID, GROUP)] == [
-        f"cosmic/{OTHER_BOT_ID}.jpg"]
+    assert bag_seeds(BOT_ID) == {SUPERGROUP: BOT_ID}
+    assert bag_seeds(OTHER_BOT_ID) == {GROUP: OTHER_BOT_ID}
     assert subscriptions.move_chat(OTHER_BOT_ID, GROUP, SUPERGROUP)
     assert Subscription.select().where(Subscription.chat_id == SUPERGROUP).count() == 2
+
+
+def bag_seeds(bot_id: int) -> dict[int, int]:
+    """Each chat's bag with bot_id, by the seed it was given."""
+    rows = ShuffleBag.select().where(ShuffleBag.bot_id == bot_id)
+    return {row.chat_id: row.seed for row in rows}
+
+
+async def test_a_supergroup_that_has_a_bag_keeps_it_and_the_groups_subscription_moves(db):
+    subscribed(BOT_ID, GROUP, chat_type="group")
+    for chat_id in (GROUP, SUPERGROUP):
+        ShuffleBag.create(bot_id=BOT_ID, chat_id=chat_id, seed=abs(chat_id))
+    assert subscriptions.move_chat(BOT_ID, GROUP, SUPERGROUP)
+    assert bag_seeds(BOT_ID) == {GROUP: abs(GROUP), SUPERGROUP: abs(SUPERGROUP)}
+    assert Subscription.of_chat(BOT_ID, SUPERGROUP).chat_type == "supergroup"
 
 
 async def test_each_bot_counts_its_own_sends(db):

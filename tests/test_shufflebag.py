@@ -14,10 +14,8 @@ from telegram.ext import BaseRateLimiter, ExtBot
 from cosmobot import sender
 from cosmobot.botapi import ratelimit
 from cosmobot.delivery import deliver_cosmic
-from cosmobot.storage import database, shufflebag, writes
+from cosmobot.storage import bagrows, database, shufflebag, writes
 from cosmobot.storage.database import apply_migrations, close_database, open_database
-from cosmobot.storage.models import SeenImage
-from cosmobot.storage.shufflebag import Bag
 from tests.dblocks import file_or_postgres_url, lock_waits, seen_count, write_locker
 from tests.factories import BOT_ID, OTHER_TOKEN, TOKEN, make_assets, make_image
 from tests.fakebotapi import FakeBotApi
@@ -82,9 +80,7 @@ async def test_an_image_removed_leaves_the_round(db, eight_images, bot):
     assert sorted(shown) == eight_images.cosmic_keys
     # The round is complete without the removed image: the next send opens a new one.
     await send_many(bot, CHAT, 1)
-    await writes.settle()
-    seen = await database.in_db_thread(lambda: list(SeenImage.seen_by(BOT_ID, CHAT)))
-    assert len(seen) == 1
+    assert len(await seen_keys(CHAT)) == 1
 
 
 async def test_two_chats_have_bags_of_their_own(db, eight_images, bot):
@@ -115,7 +111,7 @@ async def test_a_send_reads_the_bag_once_and_writes_it_once(memory_db, eight_ima
     real_execute = memory_db.execute_sql
 
     def recording(sql, params=None, *args, **kwargs):
-        if "seen_images" in sql:
+        if "shuffle_bags" in sql or "image_numbers" in sql:
             queries.append(sql.split(maxsplit=1)[0].upper())
         return real_execute(sql, params, *args, **kwargs)
 
@@ -125,7 +121,8 @@ async def test_a_send_reads_the_bag_once_and_writes_it_once(memory_db, eight_ima
         await writes.settle()
     finally:
         del memory_db.execute_sql
-    assert queries == ["SELECT", "INSERT"]
+    # The chat's row read, and written on the version read; the image numbers stay in memory.
+    assert queries == ["SELECT", "UPDATE"]
 
 
 async def test_the_bulk_lane_reaches_the_send(memory_db, library, fake_api):
@@ -148,18 +145,15 @@ async def test_the_bulk_lane_reaches_the_send(memory_db, library, fake_api):
     assert ("sendPhoto", ratelimit.BULK) in lanes
 
 
-async def test_a_new_round_avoids_the_image_just_shown():
-    keys = ["cosmic/a.jpg", "cosmic/b.jpg"]
-    for _ in range(50):
-        key, new_round = Bag(CHAT, ("cosmic/a.jpg", "cosmic/b.jpg")).pick(keys)
-        assert (key, new_round) == ("cosmic/a.jpg", True)
-    assert Bag(CHAT, ("cosmic/a.jpg",)).pick(["cosmic/a.jpg"]) == ("cosmic/a.jpg", True)
-    assert Bag(CHAT).pick([]) == (None, False)
+async def test_a_new_round_never_opens_with_the_image_just_shown(memory_db, library, bot):
+    # Two images: every round's first must be the one the last round did not end with.
+    shown = await send_many(bot, CHAT, 30)
+    assert all(shown[n] != shown[n + 1] for n in range(len(shown) - 1))
+    assert sorted(shown[:2]) == library.cosmic_keys
 
 
 async def test_an_unreadable_bag_still_gives_an_image(library, bot, log_lines):
     # No database at all: the user gets an image anyway, and the log says why it may repeat.
-    assert await shufflebag.open_bag(BOT_ID, CHAT) == Bag(CHAT)
     assert await deliver_cosmic(bot, CHAT, "en") in library.cosmic_keys
     assert any("Cannot read which images chat" in line for line in log_lines)
 
@@ -178,35 +172,42 @@ def shared_db(request, tmp_path, monkeypatch):
 async def test_the_bag_shows_its_own_records_while_their_writes_wait(
     shared_db, eight_images, bot
 ):
-    with write_locker(shared_db, "seen_images"):
-        first = await deliver_cosmic(bot, CHAT, "en")
-        assert first in (await shufflebag.open_bag(BOT_ID, CHAT)).seen
+    first = await deliver_cosmic(bot, CHAT, "en")  # the bot has numbered its images
+    await writes.settle()
+    with write_locker(shared_db, "shuffle_bags"):
         # Asking again and again while nothing reaches the database: still no repeat.
         shown = [first] + await send_many(bot, CHAT, len(NAMES) - 1)
         assert sorted(shown) == eight_images.cosmic_keys
-        assert seen_count(shared_db, CHAT) == 0
+        assert seen_count(shared_db, CHAT) == 1
     await writes.settle()
     assert seen_count(shared_db, CHAT) == len(NAMES)
 
 
-async def test_a_record_written_while_the_bag_was_read_still_counts(shared_db, eight_images,
-                                                                    monkeypatch):
+async def test_a_claim_that_lands_while_the_bag_is_read_still_counts(
+    shared_db, eight_images, bot, monkeypatch
+):
+    await deliver_cosmic(bot, CHAT, "en")  # the chat has a bag; the images have numbers
+    await writes.settle()
     read_done, go_on = threading.Event(), threading.Event()
-    real_seen_keys = shufflebag._seen_keys
+    real_row, stale_reads = bagrows.read_row, []
 
-    def stale_read(bot_id, chat_id):
-        keys = real_seen_keys(bot_id, chat_id)  # read before the write below lands
-        read_done.set()
-        go_on.wait(10)
-        return keys
+    def stale_row(bot_id, chat_id):
+        row = real_row(bot_id, chat_id)
+        if not stale_reads:  # the first read: held until another pick's claim has landed
+            stale_reads.append(row)
+            read_done.set()
+            go_on.wait(10)
+        return row
 
-    monkeypatch.setattr(shufflebag, "_seen_keys", stale_read)
-    reading = asyncio.ensure_future(shufflebag.open_bag(BOT_ID, CHAT))
+    monkeypatch.setattr(bagrows, "read_row", stale_row)
+    reading = asyncio.ensure_future(deliver_cosmic(bot, CHAT, "en"))
     await asyncio.to_thread(read_done.wait, 10)
-    shufflebag.record(BOT_ID, CHAT, "cosmic/image-3.jpg", new_round=False)
-    await writes.settle()  # landed, after the read
+    other = await deliver_cosmic(bot, CHAT, "en")
+    await writes.settle()  # landed, after the first read
     go_on.set()
-    assert (await reading).seen == ("cosmic/image-3.jpg",)
+    # Both worked from the same row: the one whose read ran on had to count the other's.
+    assert await reading != other
+    assert len(await seen_keys(CHAT)) == 3
 
 
 async def test_two_deliveries_at_once_never_pick_the_same_image(db, eight_images, bot):
@@ -232,24 +233,12 @@ async def test_an_image_whose_send_failed_is_free_for_the_next_pick(memory_db, e
     assert {await deliver_cosmic(bot, CHAT, "en")} == unseen
 
 
-async def test_a_pick_passes_by_images_on_their_way():
-    keys = ["cosmic/a.jpg", "cosmic/b.jpg", "cosmic/c.jpg"]
-    bag = Bag(CHAT, ("cosmic/a.jpg",), frozenset({"cosmic/b.jpg"}))
-    assert {bag.pick(keys) for _ in range(30)} == {("cosmic/c.jpg", False)}
-    assert {bag.pick_among(keys) for _ in range(30)} == {"cosmic/c.jpg"}
-    # A new round does not open with one on its way either.
-    full = Bag(CHAT, ("cosmic/c.jpg", "cosmic/a.jpg", "cosmic/b.jpg"), frozenset({"cosmic/c.jpg"}))
-    assert {full.pick(keys) for _ in range(30)} == {("cosmic/a.jpg", True)}
-    # With every image on its way, a second send to the chat still gets one.
-    assert Bag(CHAT, (), frozenset(keys)).pick(keys)[0] in keys
-
-
 async def seen_keys(chat_id):
     await writes.settle()
-    return await database.read_in_db_thread(shufflebag._seen_keys, BOT_ID, chat_id)
+    return await database.read_in_db_thread(bagrows.seen_keys, BOT_ID, chat_id)
 
 
-async def test_a_new_start_forgets_records_an_ended_event_loop_left_on_their_way(
+async def test_a_new_start_forgets_claims_an_ended_event_loop_left_on_their_way(
     tmp_path, library, monkeypatch
 ):
     lock_waits(monkeypatch, 50)
@@ -257,20 +246,25 @@ async def test_a_new_start_forgets_records_an_ended_event_loop_left_on_their_way
     open_database(url)
     try:
         apply_migrations()
-        with write_locker(url, "seen_images"):
-            # A bot whose loop ended without finishing its writes: this one never lands.
-            await asyncio.to_thread(_record_in_a_loop_that_ends, CHAT, "cosmic/orion.jpg")
+        await asyncio.to_thread(_deliver_in_a_loop_that_ends, library, url)
         sender.configure(library)  # what setup() and the bot's start do
-        assert (await shufflebag.open_bag(BOT_ID, CHAT)).seen == ()
+        assert shufflebag._chats == {} and shufflebag._claims == {}
     finally:
         close_database()
 
 
-def _record_in_a_loop_that_ends(chat_id, key):
-    async def record_soon():
-        shufflebag.record(BOT_ID, chat_id, key, new_round=False)
-        await asyncio.sleep(0.2)  # its first try fails on the lock
+def _deliver_in_a_loop_that_ends(library, url):
+    async def deliver_then_end():
+        async with Bot(TOKEN, base_url=api.base_url) as bot:
+            await deliver_cosmic(bot, CHAT, "en")  # numbers the images
+            await writes.settle()
+            with write_locker(url, "shuffle_bags"):
+                # A bot whose loop ends without finishing its writes: this claim never lands.
+                await deliver_cosmic(bot, CHAT, "en")
+                await asyncio.sleep(0.2)  # its first try fails on the lock
+        assert shufflebag._chats  # kept: its write is still on its way
 
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(record_soon())
-    loop.close()
+    with FakeBotApi([TOKEN]) as api:
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(deliver_then_end())
+        loop.close()

@@ -73,7 +73,7 @@ def test_a_known_chat_is_answered_while_a_write_waits_and_the_record_lands_after
     with BotThread(settings, fake_api):
         fake_api.push_text(BORIS, "/cosmic")
         fake_api.wait_until(lambda: seen_count(url, BORIS) == 1)  # Boris is a known chat
-        with write_locker(url, "seen_images") as lock:
+        with write_locker(url, "shuffle_bags") as lock:
             fake_api.push_text(ALICE, "/cosmic")  # a new chat: its record waits for the lock
             fake_api.wait_until(lambda: photos(fake_api, ALICE))
             fake_api.push_text(BORIS, "/cosmic")

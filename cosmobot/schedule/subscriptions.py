@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import peewee
+
 from cosmobot.clock import utcnow
 from cosmobot.schedule import localtime
 from cosmobot.storage.database import database, in_db_thread, read_in_db_thread
-from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.storage.models import ShuffleBag, Subscription
 from cosmobot.texts import text
 
 DEFAULT_TIME = dt.time(9, 0)
@@ -98,14 +100,16 @@ def active_subscription(bot_id: int, chat_id: int) -> Subscription | None:
 def move_chat(bot_id: int, old_chat_id: int, new_chat_id: int) -> bool:
     """Move the group's subscription to bot_id to the supergroup it became; False if none moved.
 
-    The images the group has seen from bot_id this round move too. If the supergroup somehow
-    has a subscription (or seen images) of its own already, those are kept.
+    The group's shuffle bag with bot_id (its round so far) moves too. If the supergroup
+    somehow has a subscription (or a bag) of its own already, those are kept.
     """
-    old_bag = SeenImage.of_chat(bot_id, old_chat_id)
-    new_bag = SeenImage.of_chat(bot_id, new_chat_id)
     with database.atomic():
-        if not SeenImage.select().where(new_bag).exists():
-            SeenImage.update(chat_id=new_chat_id).where(old_bag).execute()
+        try:
+            with database.atomic():  # a savepoint: only the bag's move is undone if it fails
+                ShuffleBag.update(chat_id=new_chat_id).where(
+                    ShuffleBag.of_chat(bot_id, old_chat_id)).execute()
+        except peewee.IntegrityError:
+            pass  # the supergroup's own bag holds the key
         old = (Subscription.bot_id == bot_id) & (Subscription.chat_id == old_chat_id)
         if Subscription.of_chat(bot_id, new_chat_id) is not None:
             Subscription.delete().where(old).execute()

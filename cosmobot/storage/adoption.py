@@ -4,6 +4,10 @@ Migration 005 gives the rows a database already had to its only bot, the one its
 images name. When it cannot tell (no image cached yet, or images of several bots), they get
 bot id 0, UNCLAIMED: the subscriptions, shuffle bags and totals of whichever bot ran before.
 The first bot that starts on the database takes them, so they are served again, by it.
+
+A bag names images by its bot's numbers (cosmobot.storage.numbering), so the bags go with the
+numbers, to a bot that has numbered no image yet; with a bot that has, they stay unclaimed
+(pruned in time), and their chats simply start new rounds.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ import peewee
 from loguru import logger
 
 from cosmobot.storage.database import MIGRATION_LOCK_CLASS, database, in_db_thread
-from cosmobot.storage.models import SeenImage, SendCount, Subscription
+from cosmobot.storage.models import ImageNumber, SendCount, ShuffleBag, Subscription
 
 UNCLAIMED = 0
 
 # Each table whose rows belong to a bot, with the columns that make a row unique per bot.
 OWNED = (
     (Subscription, ("chat_id",)),
-    (SeenImage, ("chat_id", "asset_key")),
     (SendCount, ("name",)),
+)
+# The same, for the rows adopted only with the numbers (see above).
+NUMBERED = (
+    (ImageNumber, ("asset_key",)),
+    (ShuffleBag, ("chat_id",)),
 )
 
 
@@ -50,11 +58,16 @@ def adopt_unclaimed(bot_id: int) -> int:
             # Concurrent scans may take rows in different orders: the bots take turns instead
             # (SQLite's one writer at a time does the same).
             database.execute_sql("SELECT pg_advisory_xact_lock(%s, 0)", (MIGRATION_LOCK_CLASS,))
-        adopted = {model._meta.table_name: _adopt(model, key, bot_id) for model, key in OWNED}
+        owned = OWNED if _has_numbers(bot_id) else OWNED + NUMBERED
+        adopted = {model._meta.table_name: _adopt(model, key, bot_id) for model, key in owned}
     if any(adopted.values()):
         logger.info("Bot {} adopted the rows no bot had claimed yet: {}", bot_id,
                     ", ".join(f"{count} in {table}" for table, count in adopted.items()))
     return sum(adopted.values())
+
+
+def _has_numbers(bot_id: int) -> bool:
+    return ImageNumber.select().where(ImageNumber.bot_id == bot_id).exists()
 
 
 def _adopt(model: type[peewee.Model], key: tuple[str, ...], bot_id: int) -> int:

@@ -150,46 +150,62 @@ class Subscription(BaseModel):
         return cls.in_flight(bot_id).where(expired)
 
 
-class SeenImage(BaseModel):
-    """An image a bot sent a chat in its current round through the collection (its shuffle bag).
+class ImageNumber(BaseModel):
+    """A bot's number for one of its images, given in the order the bot first found them.
 
-    A chat's rows are the images it has seen from that bot since its round began; when it has
-    seen every installed image, its rows are dropped and a new round begins.
+    A number is never given again, nor taken back from an image that was removed: the shuffle
+    bags of every chat refer to the images by these numbers.
     """
 
-    # Big: every send adds a row, and the order of the ids is the order the chat saw them in.
-    id = peewee.BigAutoField()
     bot_id = peewee.BigIntegerField()
-    chat_id = peewee.BigIntegerField()
     asset_key = peewee.CharField(max_length=255)
-    # The migration also gives it a database-side default of "now, in UTC".
-    seen_at = peewee.DateTimeField(default=utcnow)
+    number = peewee.IntegerField()
 
     class Meta:
-        table_name = "seen_images"
-        indexes = ((("bot_id", "chat_id", "asset_key"), True),)
+        table_name = "image_numbers"
+        indexes = ((("bot_id", "asset_key"), True), (("bot_id", "number"), True))
+
+    @classmethod
+    def of_bot(cls, bot_id: int, first: int = 0) -> peewee.ModelSelect:
+        """Return bot_id's (key, number) rows numbered first or later."""
+        return (cls.select(cls.asset_key, cls.number)
+                .where((cls.bot_id == bot_id) & (cls.number >= first)))
+
+
+class ShuffleBag(BaseModel):
+    """Where a chat is in its round through one bot's images (its shuffle bag), in one row.
+
+    The round goes through the bot's image numbers in legs: first the numbers there were
+    when it began, then those given since, each leg in the order seed shuffles it into.
+    What the chat has seen this round is the steps taken, the numbers of earlier legs, and
+    the few numbers it was shown out of that order (`ahead`, comma-separated). See
+    cosmobot.storage.bagstate.
+    """
+
+    bot_id = peewee.BigIntegerField()
+    chat_id = peewee.BigIntegerField()
+    seed = peewee.BigIntegerField()
+    # The leg under way: the image numbers from leg_start up to leg_end, and the steps taken.
+    # The migration also gives these and the other counts a database-side default of 0.
+    leg_start = peewee.IntegerField(default=0)
+    leg_end = peewee.IntegerField(default=0)
+    step = peewee.IntegerField(default=0)
+    ahead = peewee.TextField(default="")
+    last_number = peewee.IntegerField(null=True)  # the image shown last, for the round's edge
+    shown = peewee.IntegerField(default=0)  # images seen this round
+    # Raised by every change: a write is made only on the version it was worked out from.
+    version = peewee.IntegerField(default=0)
+    # The migration also gives it a database-side default of "now, in UTC".
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "shuffle_bags"
+        indexes = ((("bot_id", "chat_id"), True),)
 
     @classmethod
     def of_chat(cls, bot_id: int, chat_id: int) -> peewee.Expression:
-        """Return the condition of the rows of chat_id's bag with bot_id."""
+        """Return the condition of chat_id's bag with bot_id."""
         return (cls.bot_id == bot_id) & (cls.chat_id == chat_id)
-
-    @classmethod
-    def seen_by(cls, bot_id: int, chat_id: int) -> peewee.Select:
-        """Return the keys chat_id has seen from bot_id this round, in the order it saw them."""
-        return cls.select(cls.asset_key).where(cls.of_chat(bot_id, chat_id)).order_by(cls.id)
-
-    @classmethod
-    def mark(cls, bot_id: int, chat_id: int, asset_key: str) -> peewee.Insert:
-        """Return an insert recording that bot_id sent chat_id asset_key (a no-op if recorded)."""
-        row = {cls.bot_id: bot_id, cls.chat_id: chat_id, cls.asset_key: asset_key,
-               cls.seen_at: utcnow()}
-        return cls.insert(row).on_conflict_ignore()
-
-    @classmethod
-    def new_round(cls, bot_id: int, chat_id: int) -> peewee.Delete:
-        """Return a delete of everything chat_id has seen from bot_id, to start its next round."""
-        return cls.delete().where(cls.of_chat(bot_id, chat_id))
 
 
 class SendCount(BaseModel):

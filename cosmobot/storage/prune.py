@@ -1,8 +1,8 @@
 """Pruning rows no chat can use any more, so the tables follow the chats that use the bot.
 
 Two kinds, both after IDLE_DAYS untouched, each bot its own:
-- the seen images (shuffle bag) of a chat that has seen nothing since from the bot and has no
-  active subscription to it: a chat that blocked the bot, or left it, never reads them again;
+- the shuffle bag of a chat that has seen nothing since from the bot and has no active
+  subscription to it: a chat that blocked the bot, or left it, never reads it again;
 - an inactive subscription (a chat that blocked the bot or sent /stop), unchanged since.
 
 A chat that comes back simply starts a new round, or subscribes anew.
@@ -10,8 +10,7 @@ A chat that comes back simply starts a new round, or subscribes anew.
 It runs in the background, in small batches: each batch is one short transaction on the
 database thread, with a pause after it, so the bot's own queries never wait long behind it
 (on SQLite its writes share one lock with the whole bot). Both walks go in key order over
-the existing indexes: seen_images (bot_id, chat_id, asset_key) and the subscriptions'
-primary key.
+the existing indexes: shuffle_bags (bot_id, chat_id) and the subscriptions' primary key.
 """
 
 from __future__ import annotations
@@ -26,12 +25,11 @@ from loguru import logger
 
 from cosmobot.clock import utcnow
 from cosmobot.storage.database import database, in_db_thread
-from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.storage.models import ShuffleBag, Subscription
 
 IDLE_DAYS = 90
-# Rows looked at per batch: a batch deletes at most this many subscriptions, or the seen
-# images of at most this many chats (in practice about this many rows, plus those of the last
-# chat it looked at: a chat's seen images are at most one per installed image).
+# Rows looked at per batch: a batch deletes at most this many subscriptions or bags (one row
+# per chat).
 BATCH_SIZE = 1000
 PAUSE_SECONDS = 0.2
 
@@ -40,15 +38,14 @@ PAUSE_SECONDS = 0.2
 class PruneReport:
     """What one pruning run removed."""
 
-    chats: int = 0  # chats whose seen images were dropped
-    seen_rows: int = 0
+    bags: int = 0  # chats whose shuffle bag was dropped
     subscriptions: int = 0
 
     def summary(self) -> str:
         """One line for the log."""
         return (f"Pruned what no chat can use any more (untouched for {IDLE_DAYS} days): the "
-                f"seen images of {self.chats} chats ({self.seen_rows} rows) and "
-                f"{self.subscriptions} inactive subscriptions")
+                f"shuffle bags of {self.bags} chats and {self.subscriptions} inactive "
+                "subscriptions")
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,6 @@ class _Batch:
     """One batch's outcome: the last key it looked at (None: the walk is done), what it removed."""
 
     last: int | None
-    chats: int = 0
     rows: int = 0
 
 
@@ -70,15 +66,14 @@ async def prune_stale(bot_id: int, stopping: Callable[[], bool] = lambda: False,
     report = PruneReport()
     walk = (bot_id, cutoff, batch_size, pause, stopping)
     try:
-        async for batch in _batches(_prune_seen_batch, *walk):
-            report.chats += batch.chats
-            report.seen_rows += batch.rows
+        async for batch in _batches(_prune_bag_batch, *walk):
+            report.bags += batch.rows
         async for batch in _batches(_prune_subscription_batch, *walk):
             report.subscriptions += batch.rows
     except peewee.PeeweeException as error:
         # The next run goes on; nothing is lost by pruning later.
         logger.warning("Pruning stopped early: {}", error)
-    if report.seen_rows or report.subscriptions:
+    if report.bags or report.subscriptions:
         logger.info("{}", report.summary())
     return report
 
@@ -97,39 +92,27 @@ async def _batches(prune_batch: Callable[[int, int | None, dt.datetime, int], _B
         await asyncio.sleep(pause)  # the bot's own queries go first
 
 
-def _prune_seen_batch(bot_id: int, after: int | None, cutoff: dt.datetime,
-                      limit: int) -> _Batch:
-    """Look at the chats of bot_id's next seen images; drop those of the idle, unsubscribed."""
-    # In index order with a limit, a plain range scan of the index, whatever the planner's
-    # statistics say; a chat listed here is judged and pruned whole, so the next batch
-    # starts after it.
-    mine = SeenImage.bot_id == bot_id
-    rows = SeenImage.select(SeenImage.chat_id).where(mine).order_by(SeenImage.chat_id)
+def _prune_bag_batch(bot_id: int, after: int | None, cutoff: dt.datetime,
+                     limit: int) -> _Batch:
+    """Look at bot_id's next bags; drop those of chats idle since cutoff and not subscribed."""
+    # In index order with a limit: a plain range scan of the index, whatever the planner's
+    # statistics say.
+    mine = ShuffleBag.bot_id == bot_id
+    rows = ShuffleBag.select(ShuffleBag.chat_id).where(mine).order_by(ShuffleBag.chat_id)
     if after is not None:
-        rows = rows.where(SeenImage.chat_id > after)
-    listed = [chat_id for (chat_id,) in rows.limit(limit).tuples()]
-    if not listed:
+        rows = rows.where(ShuffleBag.chat_id > after)
+    chats = [chat_id for (chat_id,) in rows.limit(limit).tuples()]
+    if not chats:
         return _Batch(None)
-    chats = sorted(set(listed))
-    with database.atomic():
-        idle = [row.chat_id for row in _idle_among(bot_id, chats, cutoff)]
-        deleted = (SeenImage.delete().where(mine & SeenImage.chat_id.in_(idle)).execute()
-                   if idle else 0)
-    return _Batch(chats[-1] if len(listed) == limit else None, len(idle), deleted)
-
-
-def _idle_among(bot_id: int, chats: list[int], cutoff: dt.datetime) -> peewee.ModelSelect:
-    """The chats of a batch that saw nothing from bot_id since cutoff, not subscribed to it."""
     subscribed = Subscription.select(Subscription.chat_id).where(
         (Subscription.bot_id == bot_id) & Subscription.active & Subscription.chat_id.in_(chats))
-    # chats is sorted and holds every chat with seen images from its first to its last, so a
-    # range says the same as the list; PostgreSQL keeps to the index for a range even before
-    # it has statistics on the table.
-    in_batch = (SeenImage.bot_id == bot_id) & SeenImage.chat_id.between(chats[0], chats[-1])
-    return (SeenImage.select(SeenImage.chat_id)
-            .where(in_batch & SeenImage.chat_id.not_in(subscribed))
-            .group_by(SeenImage.chat_id)
-            .having(peewee.fn.MAX(SeenImage.seen_at) < cutoff))
+    # The range holds the chats listed (and any bag made since, which is not idle); PostgreSQL
+    # keeps to the index for a range even before it has statistics on the table.
+    idle = (mine & ShuffleBag.chat_id.between(chats[0], chats[-1])
+            & (ShuffleBag.updated_at < cutoff) & ShuffleBag.chat_id.not_in(subscribed))
+    with database.atomic():
+        deleted = ShuffleBag.delete().where(idle).execute()
+    return _Batch(chats[-1] if len(chats) == limit else None, deleted)
 
 
 def _prune_subscription_batch(bot_id: int, after: int | None, cutoff: dt.datetime,

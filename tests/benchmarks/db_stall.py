@@ -158,8 +158,9 @@ async def _writes_done() -> None:
 
 def _seen_rows(path: Path, chat_id: int) -> int:
     with sqlite3.connect(path) as connection:
-        return connection.execute("SELECT COUNT(*) FROM seen_images WHERE chat_id = ?",
-                                  (chat_id,)).fetchone()[0]
+        return connection.execute(
+            "SELECT COALESCE(SUM(shown), 0) FROM shuffle_bags WHERE chat_id = ?",
+            (chat_id,)).fetchone()[0]
 
 
 def measure_inline_reads(scratch: Path) -> None:
@@ -208,8 +209,8 @@ def main() -> None:
         url = args.postgres or f"sqlite:///{Path(scratch) / 'bot.db'}"
         if args.postgres:
             db = open_database(url)
-            db.execute_sql("DROP TABLE IF EXISTS image_assets, seen_images, send_counts, "
-                           "subscriptions, migratehistory")
+            db.execute_sql("DROP TABLE IF EXISTS image_assets, seen_images, image_numbers, "
+                           "shuffle_bags, send_counts, subscriptions, migratehistory")
             close_database()
         asyncio.run(measure_stall(url, args.hold, Path(scratch)))
         asyncio.run(measure_known_chat(args.lock, args.rounds, Path(scratch)))

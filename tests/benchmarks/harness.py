@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.fakebotapi import FakeBotApi
 
 # How each unit shows a figure kept in seconds (or, for MB, in bytes).
-UNITS = {"s": 1.0, "ms": 1e3, "µs": 1e6, "MB": 1e-6}
+UNITS = {"s": 1.0, "ms": 1e3, "µs": 1e6, "MB": 1e-6, "B": 1.0, "rows": 1.0}
 # Wider than Telegram's 30 messages a second overall: a bot's pacing never holds a message
 # sent this long after its last one (each goes to a chat of its own).
 UNPACED_GAP_SECONDS = 0.05

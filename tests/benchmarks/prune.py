@@ -3,10 +3,10 @@
 Usage:
     python -m tests.benchmarks.prune [--chats 20000] [--postgres URL]
 
-The database holds --chats chats with 40 seen images each, half of them idle for 91 days
+The database holds --chats chats' shuffle bags (a row each), half of them idle for 91 days
 and unsubscribed, plus as many inactive subscriptions, half of them 91 days old (then
 ANALYZE, as autovacuum would have done on a database that grew this big). A "user"
-reads a chat's bag and records an image (what every /cosmic does) every 20 ms: a few seconds
+reads a chat's bag and claims an image in it (what every /cosmic does) every 20 ms: a few seconds
 alone, then while pruning runs with its default batches and pauses, then alone again. The
 script prints the user's query times side by side, and how long each batch took.
 """
@@ -19,16 +19,23 @@ import datetime as dt
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from cosmobot import clock
 from cosmobot.logs import configure_logging
-from cosmobot.storage import prune, shufflebag
-from cosmobot.storage.database import apply_migrations, database, in_db_thread, open_database
-from cosmobot.storage.models import SeenImage, Subscription
+from cosmobot.storage import bagrows, prune
+from cosmobot.storage.database import (
+    apply_migrations,
+    database,
+    in_db_thread,
+    open_database,
+    read_in_db_thread,
+)
+from cosmobot.storage.models import ShuffleBag, Subscription
 from tests.factories import BOT_ID
 
-IMAGES_PER_CHAT = 40
+IMAGES_PER_CHAT = 40  # the size of each chat's round
 BASELINE_SECONDS = 3.0
 
 
@@ -39,11 +46,10 @@ def fill(chats: int) -> None:
     for first in range(1, chats + 1, 500):
         chat_ids = range(first, min(first + 500, chats + 1))
         with database.atomic():
-            SeenImage.insert_many(
-                [(BOT_ID, chat, f"cosmic/{n}.jpg", old if chat % 2 else fresh)
-                 for chat in chat_ids for n in range(IMAGES_PER_CHAT)],
-                fields=[SeenImage.bot_id, SeenImage.chat_id, SeenImage.asset_key,
-                        SeenImage.seen_at]).execute()
+            ShuffleBag.insert_many(
+                [{"bot_id": BOT_ID, "chat_id": chat, "seed": chat, "leg_end": IMAGES_PER_CHAT,
+                  "step": chat % IMAGES_PER_CHAT, "updated_at": old if chat % 2 else fresh}
+                 for chat in chat_ids]).execute()
             Subscription.insert_many(
                 [{"bot_id": BOT_ID, "chat_id": -chat, "chat_type": "group", "language": "en",
                   "local_time": "09:00", "zone": "UTC", "active": False, "next_at": now,
@@ -51,16 +57,17 @@ def fill(chats: int) -> None:
 
 
 async def user(latencies: list[float], stop: asyncio.Event, chat_id: int) -> None:
-    """Ask for an image every 20 ms: read the bag, record one image; note how long it took."""
-    n = 0
+    """Ask for an image every 20 ms: read the bag, claim one image; note how long it took."""
     while not stop.is_set():
         started = time.perf_counter()
-        await shufflebag.open_bag(BOT_ID, chat_id)
-        # Forty keys over and over: the bag stays the size of a real one.
-        key = f"cosmic/{n % IMAGES_PER_CHAT}.jpg"
-        await in_db_thread(SeenImage.mark(BOT_ID, chat_id, key).execute)
+        row = await read_in_db_thread(bagrows.read_row, BOT_ID, chat_id)
+        state = bagrows.state_of(row)
+        # Forty steps over and over: the bag stays the size of a real one.
+        claimed = replace(state, leg_end=IMAGES_PER_CHAT,
+                          step=(state.step + 1) % IMAGES_PER_CHAT)
+        await in_db_thread(bagrows.set_if_unchanged, BOT_ID, chat_id,
+                           None if row is None else row.version, claimed)
         latencies.append(time.perf_counter() - started)
-        n += 1
         await asyncio.sleep(0.02)
 
 
@@ -127,7 +134,7 @@ def main() -> None:
         fill(args.chats)
         db.execute_sql("ANALYZE")
         print(f"database: {url.split(':')[0]}; {args.chats} chats, "
-              f"{args.chats * IMAGES_PER_CHAT} seen images, {args.chats} subscriptions")
+              f"{args.chats} shuffle bags, {args.chats} subscriptions")
         asyncio.run(measure(args.chats))
 
 

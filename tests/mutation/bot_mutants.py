@@ -127,8 +127,9 @@ GROUP_CHECKS = [
            "if message.migrate_from_chat_id:",
            GROUP_TESTS, "a new supergroup's /status says it has no daily image"),
     Mutant("gc_migration_forgets_seen", SUBSCRIPTIONS,
-           "            SeenImage.update(chat_id=new_chat_id).where(old_bag).execute()",
-           "            pass",
+           "                ShuffleBag.update(chat_id=new_chat_id).where(\n"
+           "                    ShuffleBag.of_chat(bot_id, old_chat_id)).execute()",
+           "                pass",
            GROUP_TESTS, "a group that becomes a supergroup starts its round again: repeats"),
     Mutant("gc_round_sends_to_old_group", DAILY,
            "    await deliver_cosmic(bot, new_chat_id, row.language,",

@@ -9,6 +9,7 @@ from tests.benchmarks.scenarios import (
     first_send,
     herd,
     inline,
+    pick,
     restart,
 )
 
@@ -27,10 +28,14 @@ SCENARIOS = [
              restart.run),
     Scenario("assets_scan", "the start-up scan of 1,000 to 100,000 images, and its memory",
              assets_scan.run),
+    Scenario("pick", "a chat's next image when it has seen all but one, 1,000 to 100,000 images",
+             pick.run),
     Scenario("send_postgres", "the cached send on PostgreSQL", cached_send.run_postgres,
              needs_postgres=True),
     Scenario("cosmic_postgres", "/cosmic on PostgreSQL", cosmic_command.run_postgres,
              needs_postgres=True),
     Scenario("cache_lookup_postgres", "the cache lookup on PostgreSQL", cache_lookup.run_postgres,
+             needs_postgres=True),
+    Scenario("pick_postgres", "the next pick on PostgreSQL", pick.run_postgres,
              needs_postgres=True),
 ]

@@ -1,0 +1,81 @@
+"""A chat's shuffle bag as one row of shuffle_bags: read, written compare-and-set, looked at.
+
+On the database thread. The read and the write a pick makes are written out in SQL once:
+built by peewee, each would cost several times the query itself.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import NamedTuple
+
+from cosmobot.clock import utcnow
+from cosmobot.storage.bagstate import BagState, new_seed
+from cosmobot.storage.database import database
+from cosmobot.storage.models import ImageNumber, ShuffleBag
+
+# The columns of a bag's state, in the order BagRow holds them.
+_STATE_COLUMNS = ("seed", "leg_start", "leg_end", "step", "ahead", "last_number", "shown")
+
+
+class BagRow(NamedTuple):
+    """A chat's row as read: its state, and the version a write must find to replace it."""
+
+    seed: int
+    leg_start: int
+    leg_end: int
+    step: int
+    ahead: str
+    last_number: int | None
+    shown: int
+    version: int
+
+
+@cache
+def _sql(param: str) -> tuple[str, str]:
+    """The read and the compare-and-set of a chat's row, with the database's placeholder."""
+    table, where = ShuffleBag._meta.table_name, f"bot_id = {param} AND chat_id = {param}"
+    read = f"SELECT {', '.join(_STATE_COLUMNS)}, version FROM {table} WHERE {where}"
+    values = ", ".join(f"{column} = {param}" for column in (*_STATE_COLUMNS, "updated_at"))
+    update = (f"UPDATE {table} SET {values}, version = version + 1 "
+              f"WHERE {where} AND version = {param}")
+    return read, update
+
+
+def read_row(bot_id: int, chat_id: int) -> BagRow | None:
+    """The chat's row with bot_id; None if it has none yet."""
+    read, _ = _sql(database.param)
+    row = database.execute_sql(read, (bot_id, chat_id)).fetchone()
+    return None if row is None else BagRow(*row)
+
+
+def set_if_unchanged(bot_id: int, chat_id: int, version: int | None, state: BagState) -> bool:
+    """Write state as the chat's row if the row is still at version (None: there is no row)."""
+    values = (state.seed, state.leg_start, state.leg_end, state.step,
+              ",".join(map(str, sorted(state.ahead))), state.last, state.shown,
+              ShuffleBag.updated_at.db_value(utcnow()))
+    if version is None:
+        row = {"bot_id": bot_id, "chat_id": chat_id, "version": 1,
+               **dict(zip((*_STATE_COLUMNS, "updated_at"), values))}
+        return ShuffleBag.insert(row).on_conflict_ignore().as_rowcount().execute() == 1
+    _, update = _sql(database.param)
+    return database.execute_sql(update, (*values, bot_id, chat_id, version)).rowcount == 1
+
+
+def state_of(row: BagRow | None) -> BagState:
+    """The state a row holds; a new round's if there is none."""
+    if row is None:
+        return BagState(new_seed())
+    ahead = frozenset(int(number) for number in row.ahead.split(",")) if row.ahead else frozenset()
+    return BagState(row.seed, row.leg_start, row.leg_end, row.step, ahead, row.last_number,
+                    row.shown)
+
+
+def seen_keys(bot_id: int, chat_id: int) -> set[str]:
+    """The keys bot_id has shown chat_id this round, read from the database (O(collection))."""
+    row = read_row(bot_id, chat_id)
+    if row is None:
+        return set()
+    keys = {number: key for key, number in ImageNumber.of_bot(bot_id).tuples()}
+    count = max(keys, default=-1) + 1
+    return {keys[number] for number in state_of(row).seen_numbers(count) if number in keys}
