@@ -23,6 +23,7 @@ from cosmobot import clock
 from cosmobot.logs import configure_logging
 from cosmobot.storage.adoption import UNCLAIMED, adopt_unclaimed
 from cosmobot.storage.database import apply_migrations, migration_router, open_database
+from tests.benchmarks.databases import emptied_postgres
 from tests.factories import BOT_ID
 
 IMAGES = 81
@@ -74,11 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as scratch:
-        url = args.postgres or f"sqlite:///{Path(scratch) / 'bot.db'}"
+        url = (emptied_postgres(args.postgres) if args.postgres
+               else f"sqlite:///{Path(scratch) / 'bot.db'}")
         db = open_database(url)
-        if args.postgres:
-            for table in db.get_tables():
-                db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
         migration_router().run(BEFORE)
         fill(db, args.chats, cached=not args.unclaimed)
         print(f"database: {url.split(':')[0]}; {args.chats} subscriptions, "

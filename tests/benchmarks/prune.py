@@ -33,6 +33,7 @@ from cosmobot.storage.database import (
     read_in_db_thread,
 )
 from cosmobot.storage.models import ShuffleBag, Subscription
+from tests.benchmarks.databases import emptied_postgres
 from tests.factories import BOT_ID
 
 IMAGES_PER_CHAT = 40  # the size of each chat's round
@@ -125,11 +126,9 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as scratch:
-        url = args.postgres or f"sqlite:///{Path(scratch) / 'bot.db'}"
+        url = (emptied_postgres(args.postgres) if args.postgres
+               else f"sqlite:///{Path(scratch) / 'bot.db'}")
         db = open_database(url)
-        if args.postgres:
-            for table in db.get_tables():
-                db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
         apply_migrations()
         fill(args.chats)
         db.execute_sql("ANALYZE")
