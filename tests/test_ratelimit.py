@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from contextlib import suppress
 
@@ -221,3 +222,30 @@ async def test_a_turn_given_back_still_waits_out_a_429_met_meanwhile():
     await message(record)
     assert len(sent_at) == 2
     assert sent_at[-1] >= 2.4  # Telegram's wait, not the cancelled turn's start (2.05 s)
+
+
+async def test_sends_cancelled_while_waiting_for_a_slot_leave_the_others_going():
+    # Cancelled at many moments, some of them while slots are taken and waiters woken:
+    # every cancelled send ends at once, and the limiter goes on pacing the next one.
+    rounds = random.Random(4)
+    for _ in range(12):
+        limiter, sent = LaneRateLimiter(), []
+
+        async def record(chat=None):
+            sent.append(chat)
+            return True
+
+        def message(chat, lane=None):
+            return asyncio.create_task(limiter.process_request(
+                record, (), {"chat": chat}, "sendMessage", {"chat_id": chat}, lane))
+
+        waiting = [message(chat, None if chat % 3 else BULK) for chat in range(1, 91)]
+        await asyncio.sleep(rounds.uniform(0.02, 0.4))
+        for task in waiting:
+            task.cancel()
+        done, pending = await asyncio.wait(waiting, timeout=2)
+        assert not pending, f"{len(pending)} cancelled sends never ended"
+        assert not [task.exception() for task in done
+                    if not task.cancelled() and task.exception()]
+        await asyncio.wait_for(message(1_000), timeout=2)
+        assert sent[-1] == 1_000

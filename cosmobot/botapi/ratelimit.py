@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,11 +96,13 @@ class LaneRateLimiter(BaseRateLimiter[dict]):
         self._chat_next: dict[object, float] = {}  # each chat's next free moment
         self._chat_held: dict[object, float] = {}  # until when Telegram asked a chat to wait
         self._replies_waiting = 0
-        self._turn: asyncio.Condition | None = None
+        # Sends waiting for an overall slot, each woken when a slot is taken or a reply stops
+        # waiting (it may then go), or when its slot's moment comes.
+        self._slot_waiters: set[asyncio.Future] = set()
         self._shared = SharedTurns(shared, self._interval) if shared is not None else None
 
     async def initialize(self) -> None:
-        """Open the shared backend, if any (the condition is made on first use)."""
+        """Open the shared backend, if any."""
         if self._shared is not None:
             await self._shared.open()
 
@@ -177,23 +178,44 @@ class LaneRateLimiter(BaseRateLimiter[dict]):
 
     async def _take_slot(self, urgent: bool) -> None:
         """Wait for the next overall slot; bulk sends let waiting replies go first."""
-        if self._turn is None:
-            self._turn = asyncio.Condition()
-        async with self._turn:
-            self._replies_waiting += urgent
-            try:
-                while not self._slot_free(urgent):
-                    delay = self._next_slot - time.monotonic()
-                    # Woken when a slot is taken (a reply may have gone first), or on time.
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(self._turn.wait(), delay if delay > 0 else None)
-                self._next_slot = max(time.monotonic(), self._next_slot) + self._interval
-            finally:
-                self._replies_waiting -= urgent
-                self._turn.notify_all()
+        # Checking and taking a slot happen with no await in between, so no lock is needed;
+        # a waiter awaits a plain future, which a cancellation ends at once and cleanly
+        # (unlike asyncio.wait_for around a Condition's wait, which on Python 3.11 can end
+        # without the lock and leave the other waiters stuck for good).
+        self._replies_waiting += urgent
+        try:
+            while not self._slot_free(urgent):
+                await self._until_woken(self._next_slot - time.monotonic())
+            self._next_slot = max(time.monotonic(), self._next_slot) + self._interval
+        finally:
+            self._replies_waiting -= urgent
+            self._wake_slot_waiters()
+
+    async def _until_woken(self, delay: float) -> None:
+        """Wait until a slot is taken, a reply stops waiting, or delay seconds have passed."""
+        loop = asyncio.get_running_loop()
+        woken = loop.create_future()
+        self._slot_waiters.add(woken)
+        timer = loop.call_later(delay, _wake, woken) if delay > 0 else None
+        try:
+            await woken
+        finally:
+            self._slot_waiters.discard(woken)
+            if timer is not None:
+                timer.cancel()
+
+    def _wake_slot_waiters(self) -> None:
+        waiters, self._slot_waiters = self._slot_waiters, set()
+        for woken in waiters:
+            _wake(woken)
 
     def _slot_free(self, urgent: bool) -> bool:
         return time.monotonic() >= self._next_slot and (urgent or not self._replies_waiting)
+
+
+def _wake(woken: asyncio.Future) -> None:
+    if not woken.done():
+        woken.set_result(None)
 
 
 def _is_message(endpoint: str) -> bool:
