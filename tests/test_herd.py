@@ -9,12 +9,15 @@ import types
 
 import pytest
 import pytest_asyncio
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import Forbidden
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from cosmobot import sender
+from cosmobot.botapi import photosend
 from cosmobot.botapi.retry import MAX_ATTEMPTS
+from cosmobot.images import files
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset
 from tests.factories import TOKEN
@@ -27,8 +30,8 @@ CHATS = range(5001, 5011)
 class CountingRequest(HTTPXRequest):
     """Counts the sendPhoto requests in flight at once, as they leave the bot."""
 
-    def __init__(self) -> None:
-        super().__init__(connection_pool_size=32)
+    def __init__(self, connections: int = 32) -> None:
+        super().__init__(connection_pool_size=connections)
         self.in_flight = self.most_in_flight = 0
 
     async def do_request(self, url, method, *args, **kwargs):
@@ -148,3 +151,79 @@ async def test_the_file_id_reaches_the_database_after_the_herd(memory_db, librar
     messages = await herd(bot)
     await filecache.settle()
     assert ImageAsset.lookup(bot.id, KEY).file_id == messages[0].photo[-1].file_id
+
+
+class Unpaced(BaseRateLimiter):
+    """A rate limiter that lets every request through at once."""
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        return await callback(*args, **kwargs)
+
+
+async def test_only_the_uploader_shows_sending_a_photo(memory_db, library, bot, fake_api):
+    fake_api.latency = 0.05
+    await herd(bot)
+    await asyncio.sleep(0.3)  # a waiter's chat action would have arrived by now
+    actions = fake_api.calls("sendChatAction")
+    uploader = fake_api.uploads()[0].params["chat_id"]
+    assert [call.params["chat_id"] for call in actions] == [uploader]
+
+
+async def test_a_user_still_waiting_after_a_moment_sees_sending_a_photo(
+    memory_db, library, bot, fake_api, monkeypatch
+):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 0.1)
+    fake_api.latency = 0.5  # the upload keeps everyone else waiting for longer than that
+    await herd(bot)
+    actions = await fake_api.await_until(
+        lambda: len(fake_api.calls("sendChatAction")) >= len(CHATS)
+        and fake_api.calls("sendChatAction"))
+    assert sorted(call.params["chat_id"] for call in actions) == list(CHATS)  # one each
+
+
+async def test_the_herd_hashes_the_file_and_reads_its_row_once(memory_db, library, bot, fake_api,
+                                                               monkeypatch):
+    hashed, read = [], []
+    real_sha256, real_read = files.sha256, filecache.read_in_db_thread
+    monkeypatch.setattr(files, "sha256", lambda path: hashed.append(path) or real_sha256(path))
+    monkeypatch.setattr(filecache, "read_in_db_thread",
+                        lambda *call: read.append(call) or real_read(*call))
+    messages = await herd(bot, range(7001, 7051))
+    assert all(isinstance(message, Message) for message in messages)
+    assert len(hashed) == 1 and len(read) == 1
+
+
+async def test_a_bot_without_pacing_has_a_few_sends_in_flight_at_once(memory_db, library, bot,
+                                                                      fake_api, request_counter):
+    await sender.send_image(bot, 7000, KEY)
+    fake_api.latency = 0.2
+    messages = await herd(bot, range(7001, 7051))
+    assert all(isinstance(message, Message) for message in messages)
+    assert request_counter.most_in_flight == photosend.SENDS_IN_FLIGHT
+
+
+async def test_a_bot_with_a_rate_limiter_is_left_to_it(memory_db, library, fake_api):
+    request = CountingRequest(connections=64)
+    async with ExtBot(TOKEN, base_url=fake_api.base_url, request=request,
+                      rate_limiter=Unpaced()) as paced:
+        await sender.send_image(paced, 7000, KEY)
+        fake_api.latency = 0.2
+        messages = await herd(paced, range(7001, 7041))
+    assert all(isinstance(message, Message) for message in messages)
+    assert request.most_in_flight > photosend.SENDS_IN_FLIGHT
+
+
+async def test_a_waiter_whose_chat_blocked_the_bot_fails_alone(memory_db, library, bot,
+                                                               fake_api):
+    fake_api.latency = 0.05
+    fake_api.block(CHATS[4])
+    results = await herd(bot)
+    assert isinstance(results[4], Forbidden)
+    assert all(isinstance(result, Message)
+               for index, result in enumerate(results) if index != 4)
