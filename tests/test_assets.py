@@ -1,11 +1,12 @@
 """The image library: scanning, key safety, fingerprints, rescans and metadata."""
 
 import os
+from pathlib import PurePosixPath
 
 import pytest
 from PIL import Image
 
-from cosmobot.images import metadata, photo
+from cosmobot.images import assets, metadata, photo
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.images.metadata import ImageMeta
 from tests.factories import make_assets, make_image
@@ -405,3 +406,14 @@ def test_hidden_and_symlinked_folders_are_not_entered(tmp_path, log_lines):
     assert library.cosmic_keys == ["cosmic/deep/m31.jpg"]
     assert library.rejected == {}
     assert not [line for line in log_lines if line.startswith("WARNING")]
+
+
+@pytest.mark.parametrize("key", [
+    "cosmic/a.jpg", "cosmic/deep/a.jpg", "cosmic", "cosmic/../a.jpg", "cosmic/./a.jpg",
+    "cosmic//a.jpg", "cosmic/a/..", "./cosmic/a.jpg", "/cosmic/a.jpg", "other/a.jpg",
+    "cosmic/..", "cosmic/a\\b.jpg", "", "cosmicx/a.jpg", "cosmic/.hidden/a.jpg",
+])
+def test_the_quick_key_check_agrees_with_the_full_one(key):
+    pure = PurePosixPath(key)
+    full = "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != ("cosmic",)
+    assert assets._unsafe(key) == full

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import traceback
 import types
 
@@ -14,7 +15,7 @@ from telegram.error import Forbidden
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from cosmobot import sender
+from cosmobot import filehash, sender
 from cosmobot.botapi import photosend
 from cosmobot.botapi.retry import MAX_ATTEMPTS
 from cosmobot.images import files
@@ -166,13 +167,27 @@ class Unpaced(BaseRateLimiter):
         return await callback(*args, **kwargs)
 
 
-async def test_only_the_uploader_shows_sending_a_photo(memory_db, library, bot, fake_api):
+async def test_only_the_uploader_shows_sending_a_photo(memory_db, library, bot, fake_api,
+                                                       monkeypatch):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 3.0)  # far beyond this herd
     fake_api.latency = 0.05
     await herd(bot)
     await asyncio.sleep(0.3)  # a waiter's chat action would have arrived by now
     actions = fake_api.calls("sendChatAction")
     uploader = fake_api.uploads()[0].params["chat_id"]
     assert [call.params["chat_id"] for call in actions] == [uploader]
+
+
+async def test_a_waiter_shows_the_action_only_after_a_moment(memory_db, library, bot, fake_api):
+    fake_api.latency = 0.3
+    started = time.monotonic()
+    await herd(bot)
+    uploader = fake_api.uploads()[0].params["chat_id"]
+    waiters = [call for call in fake_api.calls("sendChatAction")
+               if call.params["chat_id"] != uploader]
+    # The moment is a second. A busy host may keep a waiter waiting past it; never is the
+    # action shown to one before it.
+    assert all(call.timestamp - started >= 1.0 for call in waiters)
 
 
 async def test_a_user_still_waiting_after_a_moment_sees_sending_a_photo(
@@ -187,11 +202,48 @@ async def test_a_user_still_waiting_after_a_moment_sees_sending_a_photo(
     assert sorted(call.params["chat_id"] for call in actions) == list(CHATS)  # one each
 
 
+async def test_no_user_sees_sending_a_photo_after_the_photo(memory_db, library, bot, fake_api,
+                                                            monkeypatch):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 0.2)
+    fake_api.latency = 0.05
+    await herd(bot)
+    await asyncio.sleep(0.4)  # past the moment: a waiter's forgotten chat action goes now
+    delivered = {call.params["chat_id"]: call.timestamp for call in fake_api.calls("sendPhoto")}
+    assert all(action.timestamp < delivered[action.params["chat_id"]]
+               for action in fake_api.calls("sendChatAction"))
+
+
+async def test_a_waiter_that_uploads_after_all_shows_the_action_once(memory_db, library, bot,
+                                                                     fake_api, monkeypatch):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 0.05)
+    fake_api.latency = 0.2
+    fake_api.fail_next("sendPhoto", status=429, retry_after=1)  # the first upload
+    await herd(bot, CHATS[:3])
+    flooded, uploaded = fake_api.uploads()
+    assert flooded.params["chat_id"] != uploaded.params["chat_id"]  # a waiter uploaded
+    await asyncio.sleep(0.3)
+    chats = [call.params["chat_id"] for call in fake_api.calls("sendChatAction")]
+    assert uploaded.params["chat_id"] in chats and len(chats) == len(set(chats))
+
+
+async def test_a_send_given_up_on_leaves_the_hash_to_the_others(library, monkeypatch):
+    real_sha256 = files.sha256
+    monkeypatch.setattr(files, "sha256", lambda path: time.sleep(0.3) or real_sha256(path))
+    path = library.resolve(KEY)
+    first = asyncio.create_task(filehash.fingerprint(library, path))
+    second = asyncio.create_task(filehash.fingerprint(library, path))
+    await asyncio.sleep(0.1)  # both wait for the one hash
+    first.cancel()
+    assert await second == real_sha256(path)
+
+
 async def test_the_herd_hashes_the_file_and_reads_its_row_once(memory_db, library, bot, fake_api,
                                                                monkeypatch):
     hashed, read = [], []
     real_sha256, real_read = files.sha256, filecache.read_in_db_thread
-    monkeypatch.setattr(files, "sha256", lambda path: hashed.append(path) or real_sha256(path))
+    # As slow as a large file: the herd asks while the hash is being read.
+    monkeypatch.setattr(files, "sha256",
+                        lambda path: hashed.append(path) or time.sleep(0.2) or real_sha256(path))
     monkeypatch.setattr(filecache, "read_in_db_thread",
                         lambda *call: read.append(call) or real_read(*call))
     messages = await herd(bot, range(7001, 7051))
