@@ -11,7 +11,6 @@ never followed out of the folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import stat
@@ -71,7 +70,7 @@ class AssetLibrary:
         self._lock = threading.Lock()
         self._assets: dict[str, Asset] = {}
         self._metadata: dict[str, ImageMeta] = {}
-        self._signature = b""
+        self._signature = files.Signature().digest()  # an empty folder's, as before any scan
         self._sidecars = Sidecars()
         # One entry per file, for its latest version only: memory follows the image count.
         self._fingerprints: dict[Path, tuple[Version, str]] = {}
@@ -212,7 +211,7 @@ class AssetLibrary:
         Returns the folder's signature too, each file's version taken before it is read, so a
         change made during the walk shows at the next rescan.
         """
-        found, signature = _ScanResult(), _Signature()
+        found, signature = _ScanResult(), files.Signature()
         folder = files.resolved(self.cosmic_dir)
         for name, entry in files.walk(self.cosmic_dir, include_sidecars=True):
             key = f"{COSMIC}/{name}"
@@ -294,28 +293,13 @@ class AssetLibrary:
         }
 
     def _folder_signature(self) -> bytes:
-        signature = _Signature()
+        signature = files.Signature()
         for name, entry in files.walk(self.cosmic_dir, include_sidecars=True):
             try:
                 signature.add(name, files.version_of(entry.stat()))  # a symlink followed
             except OSError:
                 continue  # vanished mid-walk: the next scan will not find it either
         return signature.digest()
-
-
-class _Signature:
-    """A digest of every walked file's name and version: what a rescan compares."""
-
-    def __init__(self) -> None:
-        self._digest = hashlib.blake2b(digest_size=16)
-
-    def add(self, name: str, version: Version | None) -> None:
-        if version is not None:  # unreadable, or gone since it was listed
-            entry = f"{name}\0{version[0]}\0{version[1]}\0"
-            self._digest.update(entry.encode(errors="surrogateescape"))
-
-    def digest(self) -> bytes:
-        return self._digest.digest()
 
 
 def _unsafe(key: str) -> bool:

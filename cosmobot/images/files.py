@@ -95,3 +95,20 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class Signature:
+    """A digest of every walked file's name and version: what a rescan compares."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.blake2b(digest_size=16)
+
+    def add(self, name: str, version: Version | None) -> None:
+        """Count in a file by its name below the folder and its version."""
+        if version is not None:  # unreadable, or gone since it was listed
+            entry = f"{name}\0{version[0]}\0{version[1]}\0"
+            self._digest.update(entry.encode(errors="surrogateescape"))
+
+    def digest(self) -> bytes:
+        """The digest of the files added so far."""
+        return self._digest.digest()

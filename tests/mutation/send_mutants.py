@@ -215,7 +215,7 @@ SCAN_MUTANTS = [
            'and "." not in parts and ".." not in parts:',
            'and "." not in parts:',
            ASSETS_TESTS, "a key with .. passes the quick check"),
-    Mutant("sc_signature_without_mtime", ASSETS,
+    Mutant("sc_signature_without_mtime", FILES,
            'entry = f"{name}\\0{version[0]}\\0{version[1]}\\0"',
            'entry = f"{name}\\0{version[0]}\\0"',
            ASSETS_TESTS, "an image replaced by one of the same size is never rescanned"),
