@@ -96,7 +96,7 @@ def check_images(settings: Settings, report: Report) -> None:
         return
     for key, reason in library.rejected.items():
         report.bad("image", f"{library.root / key}: {reason}; it will be skipped")
-    usable = [key for key in library.cosmic_keys if _decodes(library.get(key).path, report)]
+    usable = [key for key in library.cosmic_keys if _decodes(library.root / key, report)]
     described = sum(1 for key in usable if library.has_metadata(key))
     report.good("images", f"{len(usable)} usable in {folder}, {described} with titles and credits")
 

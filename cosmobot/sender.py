@@ -19,8 +19,6 @@ import asyncio
 import os
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +32,10 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.constants import ChatAction
 from telegram.error import NetworkError, RetryAfter, TelegramError
 
-from cosmobot import texts
+from cosmobot import filehash, texts
+from cosmobot.botapi import photosend
 from cosmobot.botapi.photosend import PhotoSend
 from cosmobot.botapi.retry import MAX_RETRY_AFTER_SECONDS, is_unavailable, retry_after_seconds
 from cosmobot.images import photo
@@ -60,7 +58,9 @@ PREPARE_SLOTS = 1
 # Rounds of "upload, or send by the file_id someone else just got" before giving up.
 NEW_IMAGE_ROUNDS = 3
 _prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)
-_background_tasks: set[asyncio.Task] = set()
+# A user waiting for another's upload of the image sees "sending a photo..." after this many
+# seconds only: a herd of 100 would otherwise make 100 extra requests as its photos go out.
+WAITER_ACTION_DELAY_SECONDS = 1.0
 
 
 class SharedUploadFailed(NetworkError):
@@ -111,6 +111,8 @@ def configure(library: AssetLibrary | None) -> None:
     _upload_locks.clear()
     _upload_failures.clear()
     _prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)
+    filehash.reset()
+    photosend.reset()
     filecache.reset()
     shufflebag.reset()
 
@@ -212,12 +214,10 @@ async def send_random_cosmic(
 async def _send_new(send: PhotoSend, path: Path, rejected: str | None,
                     upload_only: bool = False) -> Message | ImageAsset | None:
     """Upload the image once for everyone, then send by its new file_id if someone else did."""
-    if send.chat_action:
-        _in_background(_show_uploading(send.bot, send.chat_id))
     flood: RetryAfter | None = None
     for _ in range(NEW_IMAGE_ROUNDS):
         try:
-            outcome = await _upload_or_find(send, path, rejected)
+            outcome = await _upload_or_find_shown(send, path, rejected)
         except RetryAfter as error:
             # This chat is flood-limited: wait outside the lock, then look again (someone
             # else may have uploaded meanwhile).
@@ -233,6 +233,18 @@ async def _send_new(send: PhotoSend, path: Path, rejected: str | None,
             return message
         rejected = outcome.file_id  # refused at once: the next round uploads anew
     raise flood or SharedUploadFailed(f"Telegram refused every new file_id of {send.key}")
+
+
+async def _upload_or_find_shown(
+    send: PhotoSend, path: Path, rejected: str | None
+) -> Message | ImageAsset | None:
+    """_upload_or_find(), with "sending a photo..." shown should it keep the user waiting."""
+    waiting = asyncio.get_running_loop().call_later(WAITER_ACTION_DELAY_SECONDS,
+                                                    send.show_uploading)
+    try:
+        return await _upload_or_find(send, path, rejected)
+    finally:
+        waiting.cancel()
 
 
 async def _upload_or_find(
@@ -258,6 +270,7 @@ async def _upload_or_find(
 
 
 async def _upload(send: PhotoSend, path: Path, flight: tuple[int, str]) -> Message | None:
+    send.show_uploading()
     try:
         return await send.upload(path)
     except TelegramError as failure:
@@ -274,23 +287,8 @@ def _raise_if_failed_since(flight: tuple[int, str], since: float) -> None:
         raise SharedUploadFailed(f"The upload of {flight[1]} failed moments ago: {reason}")
 
 
-async def _show_uploading(bot: Bot, chat_id: int) -> None:
-    # "sending a photo..." in the chat while the user waits; a nicety, so never fatal.
-    with suppress(TelegramError):
-        await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO, read_timeout=5)
-
-
-def _in_background(coroutine: Coroutine) -> None:
-    task = asyncio.create_task(coroutine)
-    # The event loop keeps only weak references to tasks: hold this one until it is done.
-    _background_tasks.add(task)
-    task.add_done_callback(_background_tasks.discard)
-
-
 async def _fingerprint(path: Path) -> str:
-    # Hashing a new file version reads it whole: do that off the event loop.
-    cached = library().cached_fingerprint(path)
-    return cached or await asyncio.to_thread(library().fingerprint, path)
+    return await filehash.fingerprint(library(), path)
 
 
 async def _prepare(path: Path) -> bytes:

@@ -1,11 +1,12 @@
 """The image library: scanning, key safety, fingerprints, rescans and metadata."""
 
 import os
+from pathlib import PurePosixPath
 
 import pytest
 from PIL import Image
 
-from cosmobot.images import assets, photo
+from cosmobot.images import assets, metadata, photo
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.images.metadata import ImageMeta
 from tests.factories import make_assets, make_image
@@ -218,10 +219,10 @@ def test_a_scan_that_failed_is_tried_again_at_the_next_rescan(tmp_path, monkeypa
     library = scanned(make_assets(tmp_path, ("a.jpg",)))
     make_image(tmp_path / "cosmic" / "b.jpg")
 
-    def broken(folder):
+    def broken(sidecars, folder):
         raise RuntimeError("disk hiccup")
 
-    monkeypatch.setattr(assets, "load_metadata", broken)
+    monkeypatch.setattr(metadata.Sidecars, "load", broken)
     with pytest.raises(RuntimeError):
         library.rescan_if_changed()
     monkeypatch.undo()
@@ -356,3 +357,63 @@ def test_a_header_check_never_drops_a_file_fixed_meanwhile(tmp_path, monkeypatch
     monkeypatch.setattr(photo, "probe", probe_while_the_file_is_fixed)
     library.check_headers()
     assert library.cosmic_keys == ["cosmic/a.jpg"] and library.rejected == {}
+
+
+def test_a_sidecar_is_read_again_only_when_it_changes(tmp_path, monkeypatch, log_lines):
+    library = scanned(make_assets(tmp_path, ("orion.jpg",)))
+    cosmic = tmp_path / "cosmic"
+    sidecar = cosmic / "mine.toml"
+    sidecar.write_text('["orion.jpg"]\ntitle = "The Hunter"\n')
+    (cosmic / "broken.toml").write_text("[[[ nope")
+    reads = []
+    real_loads = metadata.plaintoml.loads
+    monkeypatch.setattr(metadata.plaintoml, "loads",
+                        lambda text: reads.append(text) or real_loads(text))
+    assert library.rescan_if_changed() and len(reads) == 2
+    make_image(cosmic / "new.jpg")
+    assert library.rescan_if_changed() and len(reads) == 2  # the sidecars are as they were
+    assert library.metadata("cosmic/orion.jpg").title("en") == "The Hunter"
+    sidecar.write_text('["orion.jpg"]\ntitle = "The Archer"\n')  # the same size
+    os.utime(sidecar, ns=(1, 1))
+    assert library.rescan_if_changed() and len(reads) == 3
+    assert library.metadata("cosmic/orion.jpg").title("en") == "The Archer"
+    assert sum("broken.toml" in line for line in log_lines) == 1  # once for its one version
+    sidecar.unlink()
+    assert library.rescan_if_changed()
+    assert library.metadata("cosmic/orion.jpg").title("en") == "Orion"
+
+
+def test_many_entries_share_one_string_for_a_credit(tmp_path):
+    make_assets(tmp_path, ("a.jpg", "b.jpg"))
+    entry = '["{}"]\ntitle = "{}"\ncredit = "NASA"\nlicense = "Public domain"\n'
+    text = entry.format("a.jpg", "A") + entry.format("b.jpg", "B")
+    (tmp_path / "cosmic" / "t.toml").write_text(text)
+    library = scanned(tmp_path)
+    first, second = library.metadata("cosmic/a.jpg"), library.metadata("cosmic/b.jpg")
+    assert (first.credit, first.license) == ("NASA", "Public domain")
+    assert first.credit is second.credit and first.license is second.license
+
+
+def test_hidden_and_symlinked_folders_are_not_entered(tmp_path, log_lines):
+    root = make_assets(tmp_path / "assets", ("deep/m31.jpg",))
+    cosmic = root / "cosmic"
+    make_image(cosmic / ".thumbnails" / "m31.jpg")
+    make_image(tmp_path / "elsewhere" / "m42.jpg")
+    (cosmic / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (cosmic / "again").symlink_to(cosmic / "deep", target_is_directory=True)
+    (cosmic / "deep" / "notes.md").write_text("# my images")
+    library = scanned(root)
+    assert library.cosmic_keys == ["cosmic/deep/m31.jpg"]
+    assert library.rejected == {}
+    assert not [line for line in log_lines if line.startswith("WARNING")]
+
+
+@pytest.mark.parametrize("key", [
+    "cosmic/a.jpg", "cosmic/deep/a.jpg", "cosmic", "cosmic/../a.jpg", "cosmic/./a.jpg",
+    "cosmic//a.jpg", "cosmic/a/..", "./cosmic/a.jpg", "/cosmic/a.jpg", "other/a.jpg",
+    "cosmic/..", "cosmic/a\\b.jpg", "", "cosmicx/a.jpg", "cosmic/.hidden/a.jpg",
+])
+def test_the_quick_key_check_agrees_with_the_full_one(key):
+    pure = PurePosixPath(key)
+    full = "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != ("cosmic",)
+    assert assets._unsafe(key) == full

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import traceback
 import types
 
 import pytest
 import pytest_asyncio
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import Forbidden
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from cosmobot import sender
+from cosmobot import filehash, sender
+from cosmobot.botapi import photosend
 from cosmobot.botapi.retry import MAX_ATTEMPTS
+from cosmobot.images import files
 from cosmobot.storage import filecache
 from cosmobot.storage.models import ImageAsset
 from tests.factories import TOKEN
@@ -27,8 +31,8 @@ CHATS = range(5001, 5011)
 class CountingRequest(HTTPXRequest):
     """Counts the sendPhoto requests in flight at once, as they leave the bot."""
 
-    def __init__(self) -> None:
-        super().__init__(connection_pool_size=32)
+    def __init__(self, connections: int = 32) -> None:
+        super().__init__(connection_pool_size=connections)
         self.in_flight = self.most_in_flight = 0
 
     async def do_request(self, url, method, *args, **kwargs):
@@ -148,3 +152,130 @@ async def test_the_file_id_reaches_the_database_after_the_herd(memory_db, librar
     messages = await herd(bot)
     await filecache.settle()
     assert ImageAsset.lookup(bot.id, KEY).file_id == messages[0].photo[-1].file_id
+
+
+class Unpaced(BaseRateLimiter):
+    """A rate limiter that lets every request through at once."""
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        return await callback(*args, **kwargs)
+
+
+async def test_only_the_uploader_shows_sending_a_photo(memory_db, library, bot, fake_api,
+                                                       monkeypatch):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 3.0)  # far beyond this herd
+    fake_api.latency = 0.05
+    await herd(bot)
+    await asyncio.sleep(0.3)  # a waiter's chat action would have arrived by now
+    actions = fake_api.calls("sendChatAction")
+    uploader = fake_api.uploads()[0].params["chat_id"]
+    assert [call.params["chat_id"] for call in actions] == [uploader]
+
+
+async def test_a_waiter_shows_the_action_only_after_a_moment(memory_db, library, bot, fake_api):
+    fake_api.latency = 0.3
+    started = time.monotonic()
+    await herd(bot)
+    uploader = fake_api.uploads()[0].params["chat_id"]
+    waiters = [call for call in fake_api.calls("sendChatAction")
+               if call.params["chat_id"] != uploader]
+    # The moment is a second. A busy host may keep a waiter waiting past it; never is the
+    # action shown to one before it.
+    assert all(call.timestamp - started >= 1.0 for call in waiters)
+
+
+async def test_a_user_still_waiting_after_a_moment_sees_sending_a_photo(
+    memory_db, library, bot, fake_api, monkeypatch
+):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 0.1)
+    fake_api.latency = 0.5  # the upload keeps everyone else waiting for longer than that
+    await herd(bot)
+    actions = await fake_api.await_until(
+        lambda: len(fake_api.calls("sendChatAction")) >= len(CHATS)
+        and fake_api.calls("sendChatAction"))
+    assert sorted(call.params["chat_id"] for call in actions) == list(CHATS)  # one each
+
+
+async def test_no_user_sees_sending_a_photo_after_the_photo(memory_db, library, bot, fake_api,
+                                                            monkeypatch):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 0.2)
+    fake_api.latency = 0.05
+    await herd(bot)
+    await asyncio.sleep(0.4)  # past the moment: a waiter's forgotten chat action goes now
+    delivered = {call.params["chat_id"]: call.timestamp for call in fake_api.calls("sendPhoto")}
+    assert all(action.timestamp < delivered[action.params["chat_id"]]
+               for action in fake_api.calls("sendChatAction"))
+
+
+async def test_a_waiter_that_uploads_after_all_shows_the_action_once(memory_db, library, bot,
+                                                                     fake_api, monkeypatch):
+    monkeypatch.setattr(sender, "WAITER_ACTION_DELAY_SECONDS", 0.05)
+    fake_api.latency = 0.2
+    fake_api.fail_next("sendPhoto", status=429, retry_after=1)  # the first upload
+    await herd(bot, CHATS[:3])
+    flooded, uploaded = fake_api.uploads()
+    assert flooded.params["chat_id"] != uploaded.params["chat_id"]  # a waiter uploaded
+    await asyncio.sleep(0.3)
+    chats = [call.params["chat_id"] for call in fake_api.calls("sendChatAction")]
+    assert uploaded.params["chat_id"] in chats and len(chats) == len(set(chats))
+
+
+async def test_a_send_given_up_on_leaves_the_hash_to_the_others(library, monkeypatch):
+    real_sha256 = files.sha256
+    monkeypatch.setattr(files, "sha256", lambda path: time.sleep(0.3) or real_sha256(path))
+    path = library.resolve(KEY)
+    first = asyncio.create_task(filehash.fingerprint(library, path))
+    second = asyncio.create_task(filehash.fingerprint(library, path))
+    await asyncio.sleep(0.1)  # both wait for the one hash
+    first.cancel()
+    assert await second == real_sha256(path)
+
+
+async def test_the_herd_hashes_the_file_and_reads_its_row_once(memory_db, library, bot, fake_api,
+                                                               monkeypatch):
+    hashed, read = [], []
+    real_sha256, real_read = files.sha256, filecache.read_in_db_thread
+    # As slow as a large file: the herd asks while the hash is being read.
+    monkeypatch.setattr(files, "sha256",
+                        lambda path: hashed.append(path) or time.sleep(0.2) or real_sha256(path))
+    monkeypatch.setattr(filecache, "read_in_db_thread",
+                        lambda *call: read.append(call) or real_read(*call))
+    messages = await herd(bot, range(7001, 7051))
+    assert all(isinstance(message, Message) for message in messages)
+    assert len(hashed) == 1 and len(read) == 1
+
+
+async def test_a_bot_without_pacing_has_a_few_sends_in_flight_at_once(memory_db, library, bot,
+                                                                      fake_api, request_counter):
+    await sender.send_image(bot, 7000, KEY)
+    fake_api.latency = 0.2
+    messages = await herd(bot, range(7001, 7051))
+    assert all(isinstance(message, Message) for message in messages)
+    assert request_counter.most_in_flight == photosend.SENDS_IN_FLIGHT
+
+
+async def test_a_bot_with_a_rate_limiter_is_left_to_it(memory_db, library, fake_api):
+    request = CountingRequest(connections=64)
+    async with ExtBot(TOKEN, base_url=fake_api.base_url, request=request,
+                      rate_limiter=Unpaced()) as paced:
+        await sender.send_image(paced, 7000, KEY)
+        fake_api.latency = 0.2
+        messages = await herd(paced, range(7001, 7041))
+    assert all(isinstance(message, Message) for message in messages)
+    assert request.most_in_flight > photosend.SENDS_IN_FLIGHT
+
+
+async def test_a_waiter_whose_chat_blocked_the_bot_fails_alone(memory_db, library, bot,
+                                                               fake_api):
+    fake_api.latency = 0.05
+    fake_api.block(CHATS[4])
+    results = await herd(bot)
+    assert isinstance(results[4], Forbidden)
+    assert all(isinstance(result, Message)
+               for index, result in enumerate(results) if index != 4)

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from cosmobot.images import photo
-from cosmobot.images.assets import AssetLibrary, files_under
+from cosmobot.images.assets import AssetLibrary
+from cosmobot.images.files import files_under
 
 ROOT = Path(__file__).resolve().parent.parent / "assets" / "images"
 COSMIC = ROOT / "cosmic"

@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 from loguru import logger
 
 from cosmobot.images import files, photo
-from cosmobot.images.files import SIDECAR_SUFFIXES, Version, files_under
-from cosmobot.images.metadata import ImageMeta, load_metadata
+from cosmobot.images.files import SIDECAR_SUFFIXES, Version
+from cosmobot.images.metadata import ImageMeta, Sidecars
 
 COSMIC = "cosmic"
 # The cache table's asset_key column holds this many characters.
@@ -31,15 +31,21 @@ MAX_KEY_LENGTH = 255
 Rejection = tuple[Version | None, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Asset:
     """One usable image: its key (POSIX path under the assets root) and header facts."""
 
     key: str
-    path: Path
+    # The file the key resolved to at the scan, inside the real cosmic/ folder: a string, as
+    # a library of 100,000 images would hold 100,000 Paths for a few sends.
+    location: str
     probe: photo.Probe | None  # None until its header is checked (scan(headers=False))
-    real: Path  # the file the key resolved to at the scan, inside the real cosmic/ folder
     version: Version | None = None
+
+    @property
+    def real(self) -> Path:
+        """The file the key resolved to at the scan."""
+        return Path(self.location)
 
 
 @dataclass
@@ -64,7 +70,8 @@ class AssetLibrary:
         self._lock = threading.Lock()
         self._assets: dict[str, Asset] = {}
         self._metadata: dict[str, ImageMeta] = {}
-        self._signature: tuple = ()
+        self._signature = files.Signature().digest()  # an empty folder's, as before any scan
+        self._sidecars = Sidecars()
         # One entry per file, for its latest version only: memory follows the image count.
         self._fingerprints: dict[Path, tuple[Version, str]] = {}
         # Files found unusable, with the version they had and why: skipped until they change.
@@ -98,8 +105,8 @@ class AssetLibrary:
         with self._lock:
             known = dict(self._rejected)
         found, signature = self._walk(known, headers)
-        metadata = load_metadata(self.cosmic_dir)
-        live = {asset.real for asset in found.assets.values()}
+        metadata = self._sidecars.load(self.cosmic_dir)
+        live = {asset.location for asset in found.assets.values()}
         with self._lock:
             self._swap_in(found, known, metadata, live)
             # Recorded only now: a scan that failed half-way is tried again at the next rescan.
@@ -184,11 +191,6 @@ class AssetLibrary:
             cached = self._fingerprints.get(path)
         return cached[1] if cached is not None and cached[0] == files.version(path) else None
 
-    def _below_cosmic(self, path: Path) -> str:
-        """The POSIX path of a walked file below cosmic/."""
-        # String work: Path.relative_to would cost more than the rest of the file's scan.
-        return str(path)[len(str(self.cosmic_dir)) + 1:].replace(os.sep, "/")
-
     def check_headers(self) -> int:
         """Open the header of each image a scan left unchecked; skip bad ones, one warning each."""
         checked = {}
@@ -203,59 +205,61 @@ class AssetLibrary:
                             for key, current in self._assets.items()}
         return len(checked)
 
-    def _walk(self, known: dict[str, Rejection], headers: bool) -> tuple[_ScanResult, tuple]:
+    def _walk(self, known: dict[str, Rejection], headers: bool) -> tuple[_ScanResult, bytes]:
         """Probe new and changed files, skipping those known unusable in their current version.
 
         Returns the folder's signature too, each file's version taken before it is read, so a
         change made during the walk shows at the next rescan.
         """
-        found, signature, folder = _ScanResult(), [], files.resolved(self.cosmic_dir)
-        for path in files_under(self.cosmic_dir, include_sidecars=True):
-            key = f"{COSMIC}/{self._below_cosmic(path)}"
-            real, version = self._real_file(path, key, folder)
-            if version is not None:
-                signature.append((str(path), *version))
-            if path.suffix.lower() in SIDECAR_SUFFIXES:
+        found, signature = _ScanResult(), files.Signature()
+        folder = files.resolved(self.cosmic_dir)
+        for name, entry in files.walk(self.cosmic_dir, include_sidecars=True):
+            key = f"{COSMIC}/{name}"
+            real, version = self._real_file(entry, key, folder)
+            signature.add(name, version)
+            if os.path.splitext(name)[1].lower() in SIDECAR_SUFFIXES:
                 continue
             if key in known and known[key][0] == version:
                 found.rejected[key] = known[key]  # the same unusable file: no new warning
                 continue
-            asset, problem = self._probe(path, key, real, version, headers)
+            asset, problem = self._probe(key, real, version, headers)
             if asset is not None:
                 found.assets[key] = asset
             else:
-                logger.warning("Skipping {}: {}", path, problem)
+                logger.warning("Skipping {}: {}", entry.path, problem)
                 found.rejected[key] = (version, problem)
-        return found, tuple(signature)
+        return found, signature.digest()
 
-    def _real_file(self, path: Path, key: str,
-                   folder: Path | None) -> tuple[Path | None, Version | None]:
-        """The real file below folder a walked path is, and its version; one lstat if plain."""
+    def _real_file(self, entry: os.DirEntry, key: str,
+                   folder: Path | None) -> tuple[str | None, Version | None]:
+        """The real file below folder a walked entry is, and its version; one lstat if plain."""
         try:
-            status = os.lstat(path)
+            status = entry.stat(follow_symlinks=False)
             if stat.S_ISREG(status.st_mode) and folder is not None:
                 # The walk enters no symlinked folder: below the real cosmic/ it is all real.
-                return folder / key.removeprefix(f"{COSMIC}/"), files.version_of(status)
-            version = files.version_of(os.stat(path))
+                return os.path.join(folder, key.removeprefix(f"{COSMIC}/")), \
+                    files.version_of(status)
+            version = files.version_of(os.stat(entry.path))
         except (OSError, ValueError):
             return None, None
-        return self._resolve_now(key) if stat.S_ISLNK(status.st_mode) else None, version
+        real = self._resolve_now(key) if stat.S_ISLNK(status.st_mode) else None
+        return (str(real) if real is not None else None), version
 
-    def _probe(self, path: Path, key: str, real: Path | None, version: Version | None,
+    def _probe(self, key: str, real: str | None, version: Version | None,
                headers: bool) -> tuple[Asset | None, str]:
         problem = self._problem_with_key(key, real)
         if problem is not None or real is None:
             return None, problem or ""
         earlier = self._assets.get(key)
-        if earlier is not None and (earlier.real, earlier.version) == (real, version) and (
+        if earlier is not None and (earlier.location, earlier.version) == (real, version) and (
                 earlier.probe is not None or not headers):
             return earlier, ""  # unchanged since the last scan: its header was read then
         try:
-            return Asset(key, path, photo.probe(real) if headers else None, real, version), ""
+            return Asset(key, real, photo.probe(Path(real)) if headers else None, version), ""
         except OSError as error:  # photo.ImageError, whatever Pillow raised
             return None, f"not a readable image ({error})"
 
-    def _problem_with_key(self, key: str, real: Path | None) -> str | None:
+    def _problem_with_key(self, key: str, real: str | None) -> str | None:
         if real is None or _unsafe(key):
             if self._points_outside(key):
                 return f"it points outside {self.cosmic_dir}"
@@ -275,7 +279,7 @@ class AssetLibrary:
             return False
 
     def _swap_in(self, found: _ScanResult, known: dict[str, Rejection],
-                 metadata: dict[str, ImageMeta], live: set[Path | None]) -> None:
+                 metadata: dict[str, ImageMeta], live: set[str]) -> None:
         """Make a scan's maps the library's (under the lock); forget files that are gone."""
         for key, entry in self._rejected.items():
             # Discarded while the walk ran: the walk may have found it fine a moment before.
@@ -285,17 +289,25 @@ class AssetLibrary:
         self._assets, self._rejected, self._metadata = found.assets, found.rejected, metadata
         self.generation += 1
         self._fingerprints = {
-            path: entry for path, entry in self._fingerprints.items() if path in live
+            path: entry for path, entry in self._fingerprints.items() if str(path) in live
         }
 
-    def _folder_signature(self) -> tuple:
-        paths = files_under(self.cosmic_dir, include_sidecars=True)
-        versions = ((str(path), files.version_or_none(path)) for path in paths)
-        # A file that vanished mid-walk is left out, as the next scan will not find it either.
-        return tuple((name, *version) for name, version in versions if version is not None)
+    def _folder_signature(self) -> bytes:
+        signature = files.Signature()
+        for name, entry in files.walk(self.cosmic_dir, include_sidecars=True):
+            try:
+                signature.add(name, files.version_of(entry.stat()))  # a symlink followed
+            except OSError:
+                continue  # vanished mid-walk: the next scan will not find it either
+        return signature.digest()
 
 
 def _unsafe(key: str) -> bool:
+    if "\\" in key:
+        return True
+    parts = key.split("/")
+    if parts[0] == COSMIC and "" not in parts[1:] and "." not in parts and ".." not in parts:
+        return False  # a plain path below cosmic/, as every walked one is: no PurePosixPath
     pure = PurePosixPath(key)
     return "\\" in key or pure.is_absolute() or ".." in pure.parts or pure.parts[:1] != (COSMIC,)
 

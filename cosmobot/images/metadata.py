@@ -9,8 +9,11 @@ from pathlib import Path, PurePosixPath
 
 from loguru import logger
 
+from cosmobot.images import files, plaintoml
+from cosmobot.images.files import Version
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class ImageMeta:
     """What a caption says about an image."""
 
@@ -30,8 +33,11 @@ class ImageMeta:
         return cls(titles={"en": words[:1].upper() + words[1:]})
 
     @classmethod
-    def from_table(cls, table: dict) -> ImageMeta:
-        """Build from one TOML table; raise ValueError if its fields have the wrong types."""
+    def from_table(cls, table: dict, shared: dict[str, str] | None = None) -> ImageMeta:
+        """Build from one TOML table; raise ValueError if its fields have the wrong types.
+
+        shared: strings met before, so that a credit given to many images is kept once.
+        """
         titles = table.get("title", {})
         if isinstance(titles, str):
             titles = {"en": titles}
@@ -39,21 +45,54 @@ class ImageMeta:
         values = [*titles.values(), *fields.values()]
         if not isinstance(titles, dict) or not all(isinstance(v, str) for v in values):
             raise ValueError("title, credit, license and source must be text")
+        if shared is not None:
+            fields = {name: shared.setdefault(value, value) for name, value in fields.items()}
         return cls(titles=dict(titles), **fields)
+
+
+class Sidecars:
+    """The titles of every *.toml in a folder, each file read again only when it changes."""
+
+    def __init__(self) -> None:
+        self._read: dict[Path, tuple[Version, dict[str, ImageMeta]]] = {}
+
+    def load(self, folder: Path) -> dict[str, ImageMeta]:
+        """Every file's entries, a later file's winning; broken files and entries are skipped.
+
+        Each is skipped with one warning, given when that version of its file is read.
+        """
+        read: dict[Path, tuple[Version, dict[str, ImageMeta]]] = {}
+        found: dict[str, ImageMeta] = {}
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                version = files.version(path)  # taken before the read: a change shows next time
+                cached = self._read.get(path)
+                entries = cached[1] if cached and cached[0] == version else _read(path)
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                logger.warning("Ignoring image metadata in {}: {}", path, error)
+                if not isinstance(error, OSError):  # the content is bad: until it changes
+                    read[path] = (version, {})
+                continue
+            read[path] = (version, entries)
+            found.update(entries)
+        self._read = read
+        return found
 
 
 def load_metadata(folder: Path) -> dict[str, ImageMeta]:
     """Read every *.toml in folder; a broken file or entry is skipped with a warning."""
+    return Sidecars().load(folder)
+
+
+def _read(path: Path) -> dict[str, ImageMeta]:
+    document = plaintoml.loads(path.read_text(encoding="utf-8"))
     found: dict[str, ImageMeta] = {}
-    for path in sorted(folder.glob("*.toml")):
+    # Many entries share a credit, licence or source: one string each, not one per image.
+    shared: dict[str, str] = {}
+    for name, table in document.items():
+        table = table if isinstance(table, dict) else {}
         try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            logger.warning("Ignoring image metadata in {}: {}", path, error)
-            continue
-        for name, table in document.items():
-            try:
-                found[name] = ImageMeta.from_table(table if isinstance(table, dict) else {})
-            except ValueError as error:
-                logger.warning("Ignoring metadata for {!r} in {}: {}", name, path, error)
+            found[name] = ImageMeta.from_table(table, shared)
+        except ValueError as error:
+            logger.warning("Ignoring metadata for {!r} in {}: {}", name, path, error)
     return found

@@ -42,6 +42,9 @@ _keys_by_bot: dict[int, set[str]] = {}
 _misses: dict[Key, float] = {}
 # The file_id whose write is on its way, by write_key.
 _storing: dict[tuple[str, int, str], str] = {}
+# (bot, asset_key) -> the read of its row on its way, for every lookup made meanwhile: a
+# hundred users asking at once for a new image make one read.
+_reading: dict[Key, asyncio.Future[ImageAsset | None]] = {}
 
 
 def reset() -> None:
@@ -50,6 +53,7 @@ def reset() -> None:
     _keys_by_bot.clear()
     _misses.clear()
     _storing.clear()
+    _reading.clear()
 
 
 def keys_in_memory(bot_id: int) -> set[str]:
@@ -69,7 +73,7 @@ async def lookup(asset_key: str, bot_id: int, fingerprint: str) -> ImageAsset | 
     key = (bot_id, asset_key)
     row = _rows.get(key)
     if row is None and not _missed_lately(key):
-        row = await _read(key)
+        row = await _read_once(key)
     if row is None or row.is_valid_for(bot_id, fingerprint):
         return row
     logger.info("Cached file_id for {} is for older file content", asset_key)
@@ -91,6 +95,15 @@ async def preload(bot_id: int, asset_keys: list[str]) -> None:
         _keep((bot_id, row.asset_key), row)
     found = {row.asset_key for row in rows}
     _missed({(bot_id, asset_key) for asset_key in missing if asset_key not in found})
+
+
+async def _read_once(key: Key) -> ImageAsset | None:
+    reading = _reading.get(key)
+    if reading is None:
+        reading = _reading[key] = asyncio.ensure_future(_read(key))
+        reading.add_done_callback(lambda _: _reading.pop(key, None))
+    # Shielded: a lookup given up on does not cancel the read the others wait for.
+    return await asyncio.shield(reading)
 
 
 async def _read(key: Key) -> ImageAsset | None:

@@ -11,10 +11,19 @@ LOGS = "cosmobot/logs.py"
 APP = "cosmobot/bot/app.py"
 TEXTS = "cosmobot/texts.py"
 DELIVERY = "cosmobot/delivery.py"
+PLAINTOML = "cosmobot/images/plaintoml.py"
+METADATA = "cosmobot/images/metadata.py"
+FILES = "cosmobot/images/files.py"
+SENDER = "cosmobot/sender.py"
+PHOTOSEND = "cosmobot/botapi/photosend.py"
+FILEHASH = "cosmobot/filehash.py"
+FILECACHE = "cosmobot/storage/filecache.py"
 
 RATELIMIT_TESTS = ("tests/test_ratelimit.py",)
 SEARCH_TESTS = ("tests/test_search.py",)
 ASSETS_TESTS = ("tests/test_assets.py", "tests/test_sender.py")
+SIDECAR_TESTS = ("tests/test_plaintoml.py", "tests/test_assets.py")
+HERD_TESTS = ("tests/test_herd.py", "tests/test_sender.py")
 TEXTS_TESTS = ("tests/test_texts.py", "tests/test_e2e_language.py", "tests/test_e2e_long_input.py")
 DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
                   "tests/test_e2e_shufflebag.py", "tests/test_e2e_long_input.py",
@@ -164,4 +173,92 @@ DELIVERY_MUTANTS = [
            DELIVERY_TESTS, "in a forum the no-match reply goes to General"),
 ]
 
-MUTANTS = [*PACING, *SEARCH_MUTANTS, *ASSETS_MUTANTS, *TEXTS_MUTANTS, *DELIVERY_MUTANTS]
+SCAN_MUTANTS = [
+    Mutant("sc_plain_reader_never_used", PLAINTOML,
+           "        return _plain(text)\n",
+           "        return tomllib.loads(text)\n",
+           SIDECAR_TESTS, "every start-up parses a 10,000-entry sidecar with tomllib: 0.3 s"),
+    Mutant("sc_key_set_twice_kept", PLAINTOML,
+           "        if key in table:\n            raise _NotPlain\n",
+           "",
+           SIDECAR_TESTS, "a sidecar tomllib refuses gives titles (the last of a key set twice)"),
+    Mutant("sc_string_made_a_table", PLAINTOML,
+           "if not isinstance(inner, dict) or subkey in inner:",
+           "if subkey in inner:",
+           SIDECAR_TESTS, "title = \"x\" then title.en = \"y\" is read, where tomllib refuses"),
+    Mutant("sc_table_defined_twice", PLAINTOML,
+           "            if name in document:\n"
+           "                raise _NotPlain  # a table defined twice\n",
+           "",
+           SIDECAR_TESTS, "an image's second table replaces its first, where tomllib refuses"),
+    Mutant("sc_sidecar_cached_whatever_its_version", METADATA,
+           "entries = cached[1] if cached and cached[0] == version else _read(path)",
+           "entries = cached[1] if cached else _read(path)",
+           SIDECAR_TESTS, "titles edited while the bot runs are never read"),
+    Mutant("sc_sidecar_read_every_rescan", METADATA,
+           "entries = cached[1] if cached and cached[0] == version else _read(path)",
+           "entries = _read(path)",
+           SIDECAR_TESTS, "every rescan parses every sidecar again, and warns again"),
+    Mutant("sc_credit_kept_per_image", METADATA,
+           "fields = {name: shared.setdefault(value, value) for name",
+           "fields = {name: value for name",
+           SIDECAR_TESTS, "100,000 images sharing a credit keep 100,000 copies of it"),
+    Mutant("sc_symlinked_folder_entered", FILES,
+           "            if not entry.is_symlink():  # a symlinked folder is not entered\n",
+           "            if True:  # a symlinked folder is not entered\n",
+           ASSETS_TESTS, "a symlinked folder below cosmic/ is walked, its images listed"),
+    Mutant("sc_hidden_files_walked", FILES,
+           '        if entry.name.startswith("."):\n            continue\n',
+           "",
+           ASSETS_TESTS, "thumbnails in .thumbnails/ and .hidden files are listed or warned of"),
+    Mutant("sc_quick_key_check_lets_dotdot_through", ASSETS,
+           'and "." not in parts and ".." not in parts:',
+           'and "." not in parts:',
+           ASSETS_TESTS, "a key with .. passes the quick check"),
+    Mutant("sc_signature_without_mtime", FILES,
+           'entry = f"{name}\\0{version[0]}\\0{version[1]}\\0"',
+           'entry = f"{name}\\0{version[0]}\\0"',
+           ASSETS_TESTS, "an image replaced by one of the same size is never rescanned"),
+]
+
+HERD_MUTANTS = [
+    Mutant("hd_every_waiter_shows_the_action_at_once", SENDER,
+           "WAITER_ACTION_DELAY_SECONDS = 1.0",
+           "WAITER_ACTION_DELAY_SECONDS = 0.0",
+           HERD_TESTS, "a herd of 100 makes 100 chat actions as its photos go out"),
+    Mutant("hd_uploader_shows_no_action", SENDER,
+           "    send.show_uploading()\n",
+           "",
+           HERD_TESTS, "the user whose request uploads sees no 'sending a photo...'"),
+    Mutant("hd_waiting_action_not_cancelled", SENDER,
+           "        waiting.cancel()\n",
+           "        pass\n",
+           HERD_TESTS, "'sending a photo...' shows after the photo arrived"),
+    Mutant("hd_action_shown_twice", PHOTOSEND,
+           "if self.chat_action and not self._action_shown:",
+           "if self.chat_action:",
+           ("tests/test_herd.py",), "a waiter that ends up uploading shows the action twice"),
+    Mutant("hd_file_hashed_per_waiter", FILEHASH,
+           "    hashing = _hashing.get(path)\n",
+           "    hashing = None\n",
+           HERD_TESTS, "a herd of 100 reads and hashes the file 100 times"),
+    Mutant("hd_hash_not_shielded", FILEHASH,
+           "    return await asyncio.shield(hashing)\n",
+           "    return await hashing\n",
+           HERD_TESTS, "a send given up on cancels the hash everyone else waits for"),
+    Mutant("hd_row_read_per_waiter", FILECACHE,
+           "    reading = _reading.get(key)\n",
+           "    reading = None\n",
+           HERD_TESTS, "a herd of 100 makes 100 database reads before the upload can start"),
+    Mutant("hd_sends_in_flight_uncapped", PHOTOSEND,
+           "        async with _slot(self.bot):\n",
+           "        async with nullcontext():\n",
+           HERD_TESTS, "a bare bot has 100 sends in flight: slower than 20 at a time"),
+    Mutant("hd_paced_bot_capped_too", PHOTOSEND,
+           'if getattr(bot, "rate_limiter", None) is not None:',
+           "if False:",
+           HERD_TESTS, "a send waiting for its chat's turn in the limiter holds up other chats"),
+]
+
+MUTANTS = [*PACING, *SEARCH_MUTANTS, *ASSETS_MUTANTS, *SCAN_MUTANTS, *HERD_MUTANTS,
+           *TEXTS_MUTANTS, *DELIVERY_MUTANTS]
