@@ -366,8 +366,8 @@ def test_a_sidecar_is_read_again_only_when_it_changes(tmp_path, monkeypatch, log
     sidecar.write_text('["orion.jpg"]\ntitle = "The Hunter"\n')
     (cosmic / "broken.toml").write_text("[[[ nope")
     reads = []
-    real_loads = metadata.plaintoml.loads
-    monkeypatch.setattr(metadata.plaintoml, "loads",
+    real_loads = metadata.rtoml.loads
+    monkeypatch.setattr(metadata.rtoml, "loads",
                         lambda text: reads.append(text) or real_loads(text))
     assert library.rescan_if_changed() and len(reads) == 2
     make_image(cosmic / "new.jpg")

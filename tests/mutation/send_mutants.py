@@ -11,7 +11,6 @@ LOGS = "cosmobot/logs.py"
 APP = "cosmobot/bot/app.py"
 TEXTS = "cosmobot/texts.py"
 DELIVERY = "cosmobot/delivery.py"
-PLAINTOML = "cosmobot/images/plaintoml.py"
 METADATA = "cosmobot/images/metadata.py"
 FILES = "cosmobot/images/files.py"
 SENDER = "cosmobot/sender.py"
@@ -22,7 +21,7 @@ FILECACHE = "cosmobot/storage/filecache.py"
 RATELIMIT_TESTS = ("tests/test_ratelimit.py",)
 SEARCH_TESTS = ("tests/test_search.py",)
 ASSETS_TESTS = ("tests/test_assets.py", "tests/test_sender.py")
-SIDECAR_TESTS = ("tests/test_plaintoml.py", "tests/test_assets.py")
+SIDECAR_TESTS = ("tests/test_assets.py",)
 HERD_TESTS = ("tests/test_herd.py", "tests/test_sender.py")
 TEXTS_TESTS = ("tests/test_texts.py", "tests/test_e2e_language.py", "tests/test_e2e_long_input.py")
 DELIVERY_TESTS = ("tests/test_shufflebag.py", "tests/test_e2e_bot.py",
@@ -174,23 +173,6 @@ DELIVERY_MUTANTS = [
 ]
 
 SCAN_MUTANTS = [
-    Mutant("sc_plain_reader_never_used", PLAINTOML,
-           "        return _plain(text)\n",
-           "        return tomllib.loads(text)\n",
-           SIDECAR_TESTS, "every start-up parses a 10,000-entry sidecar with tomllib: 0.3 s"),
-    Mutant("sc_key_set_twice_kept", PLAINTOML,
-           "        if key in table:\n            raise _NotPlain\n",
-           "",
-           SIDECAR_TESTS, "a sidecar tomllib refuses gives titles (the last of a key set twice)"),
-    Mutant("sc_string_made_a_table", PLAINTOML,
-           "if not isinstance(inner, dict) or subkey in inner:",
-           "if subkey in inner:",
-           SIDECAR_TESTS, "title = \"x\" then title.en = \"y\" is read, where tomllib refuses"),
-    Mutant("sc_table_defined_twice", PLAINTOML,
-           "            if name in document:\n"
-           "                raise _NotPlain  # a table defined twice\n",
-           "",
-           SIDECAR_TESTS, "an image's second table replaces its first, where tomllib refuses"),
     Mutant("sc_sidecar_cached_whatever_its_version", METADATA,
            "entries = cached[1] if cached and cached[0] == version else _read(path)",
            "entries = cached[1] if cached else _read(path)",
