@@ -32,19 +32,23 @@ class BagRow(NamedTuple):
 
 
 @cache
-def _sql(param: str) -> tuple[str, str]:
-    """The read and the compare-and-set of a chat's row, with the database's placeholder."""
+def _sql(param: str) -> tuple[str, str, str]:
+    """The read, the compare-and-set and the first write of a chat's row, with param."""
     table, where = ShuffleBag._meta.table_name, f"bot_id = {param} AND chat_id = {param}"
     read = f"SELECT {', '.join(_STATE_COLUMNS)}, version FROM {table} WHERE {where}"
     values = ", ".join(f"{column} = {param}" for column in (*_STATE_COLUMNS, "updated_at"))
     update = (f"UPDATE {table} SET {values}, version = version + 1 "
               f"WHERE {where} AND version = {param}")
-    return read, update
+    columns = ("bot_id", "chat_id", *_STATE_COLUMNS, "updated_at", "version")
+    # Written only if the chat has no row yet: one written meanwhile is somebody else's pick.
+    insert = (f"INSERT INTO {table} ({', '.join(columns)}) "
+              f"VALUES ({', '.join([param] * len(columns))}) ON CONFLICT DO NOTHING")
+    return read, update, insert
 
 
 def read_row(bot_id: int, chat_id: int) -> BagRow | None:
     """The chat's row with bot_id; None if it has none yet."""
-    read, _ = _sql(database.param)
+    read, _, _ = _sql(database.param)
     row = database.execute_sql(read, (bot_id, chat_id)).fetchone()
     return None if row is None else BagRow(*row)
 
@@ -54,11 +58,9 @@ def set_if_unchanged(bot_id: int, chat_id: int, version: int | None, state: BagS
     values = (state.seed, state.leg_start, state.leg_end, state.step,
               ",".join(map(str, sorted(state.ahead))), state.last, state.shown,
               ShuffleBag.updated_at.db_value(utcnow()))
+    _, update, insert = _sql(database.param)
     if version is None:
-        row = {"bot_id": bot_id, "chat_id": chat_id, "version": 1,
-               **dict(zip((*_STATE_COLUMNS, "updated_at"), values))}
-        return ShuffleBag.insert(row).on_conflict_ignore().as_rowcount().execute() == 1
-    _, update = _sql(database.param)
+        return database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount == 1
     return database.execute_sql(update, (*values, bot_id, chat_id, version)).rowcount == 1
 
 
