@@ -83,6 +83,11 @@ SHUFFLE_BAG = [
            "               {numbers},\n",
            "               '',\n",
            SHUFFLEBAG_TESTS, "after the upgrade each chat's round starts again: repeats"),
+    Mutant("sb_first_row_claim_always_won", BAGROWS,
+           "return database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount == 1",
+           "return database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount >= 0",
+           ("tests/test_shufflebag_processes.py", "tests/test_shufflebag.py"),
+           "two processes making a chat's first pick at once send the same picture"),
 ]
 
 FILE_ID_CACHE = [
@@ -135,6 +140,12 @@ BACKGROUND_WRITES = [
            "    await settle(timeout)\n    left = _of_this_loop()",
            "    left = _of_this_loop()",
            WRITES_TESTS, "writes on their way at shutdown are dropped without a wait"),
+    Mutant("db_sqlite_commit_waits_for_disk", "cosmobot/storage/database.py",
+           '"synchronous": "normal"}', '"synchronous": "full"}',
+           ("tests/test_db_threads.py",), "every claim before a send waits for an fsync"),
+    Mutant("db_postgres_commit_waits_for_flush", "cosmobot/storage/database.py",
+           "-c synchronous_commit=off", "-c synchronous_commit=on",
+           ("tests/test_db_threads.py",), "every claim before a send waits for the WAL flush"),
 ]
 
 PRUNING = [
