@@ -1,11 +1,15 @@
 """A chat's shuffle bag as one row of shuffle_bags: read, written compare-and-set, looked at.
 
 On the database thread. The read and the write a pick makes are written out in SQL once:
-built by peewee, each would cost several times the query itself.
+built by peewee, each would cost several times the query itself. What was last read or
+written of a chat's row is kept (see `known`), so that a pick can start from it and go to the
+database for its compare-and-set only.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import cache
 from typing import NamedTuple
 
@@ -14,6 +18,8 @@ from cosmobot.storage.bagstate import BagState, new_seed
 from cosmobot.storage.database import database
 from cosmobot.storage.models import ImageNumber, ShuffleBag
 
+# Chats whose rows are kept as last seen; beyond, those picked for least lately are forgotten.
+KNOWN_CHATS = 10_000
 # The columns of a bag's state, in the order BagRow holds them.
 _STATE_COLUMNS = ("seed", "leg_start", "leg_end", "step", "ahead", "last_number", "shown")
 
@@ -29,6 +35,13 @@ class BagRow(NamedTuple):
     last_number: int | None
     shown: int
     version: int
+
+
+# (bot, chat) -> (version, state) of the row as this process last read or wrote it, in the
+# database _known_in (another one opened since knows none of them).
+_known: OrderedDict[tuple[int, int], tuple[int, BagState]] = OrderedDict()
+_known_in: object = None
+_known_lock = threading.Lock()  # kept on the database threads, looked at on the event loop
 
 
 @cache
@@ -50,7 +63,9 @@ def read_row(bot_id: int, chat_id: int) -> BagRow | None:
     """The chat's row with bot_id; None if it has none yet."""
     read, _, _ = _sql(database.param)
     row = database.execute_sql(read, (bot_id, chat_id)).fetchone()
-    return None if row is None else BagRow(*row)
+    row = None if row is None else BagRow(*row)
+    _remember(bot_id, chat_id, None if row is None else (row.version, state_of(row)))
+    return row
 
 
 def set_if_unchanged(bot_id: int, chat_id: int, version: int | None, state: BagState) -> bool:
@@ -60,8 +75,46 @@ def set_if_unchanged(bot_id: int, chat_id: int, version: int | None, state: BagS
               ShuffleBag.updated_at.db_value(utcnow()))
     _, update, insert = _sql(database.param)
     if version is None:
-        return database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount == 1
-    return database.execute_sql(update, (*values, bot_id, chat_id, version)).rowcount == 1
+        written = database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount == 1
+    else:
+        written = database.execute_sql(update, (*values, bot_id, chat_id, version)).rowcount == 1
+    if written:
+        _remember(bot_id, chat_id, ((version or 0) + 1, state))
+    return written
+
+
+def known(bot_id: int, chat_id: int) -> tuple[int, BagState] | None:
+    """The version and state of the chat's row as this process last read or wrote it.
+
+    Another process may have changed it since: a compare-and-set on that version then fails.
+    """
+    with _known_lock:
+        return _known_rows().get((bot_id, chat_id))
+
+
+def forget_known() -> None:
+    """Forget every row kept (for a new start)."""
+    with _known_lock:
+        _known.clear()
+
+
+def _remember(bot_id: int, chat_id: int, row: tuple[int, BagState] | None) -> None:
+    with _known_lock:
+        known = _known_rows()
+        known.pop((bot_id, chat_id), None)
+        if row is not None:
+            known[(bot_id, chat_id)] = row
+            while len(known) > KNOWN_CHATS:
+                known.popitem(last=False)
+
+
+def _known_rows() -> OrderedDict[tuple[int, int], tuple[int, BagState]]:
+    """The rows kept, once forgotten if another database was opened since (under the lock)."""
+    global _known_in
+    if database.obj is not _known_in:
+        _known.clear()
+        _known_in = database.obj
+    return _known
 
 
 def state_of(row: BagRow | None) -> BagState:
