@@ -179,23 +179,6 @@ async def test_every_postgresql_thread_has_the_statement_timeout(postgres_url):
         close_database()
 
 
-async def test_no_commit_waits_for_the_disk_on_any_thread(url):
-    # What a claim before a send waits for: WAL written, not flushed (SQLite's synchronous
-    # NORMAL is 1; PostgreSQL's synchronous_commit off).
-    postgres = url.startswith("postgres")
-    open_database(url)
-    try:
-        def flushing() -> str:
-            sql = "SHOW synchronous_commit" if postgres else "PRAGMA synchronous"
-            return str(database.database.execute_sql(sql).fetchone()[0])
-
-        readers = await asyncio.gather(*[read_in_db_thread(_slow_call, flushing)
-                                         for _ in range(3)])
-        assert [await in_db_thread(flushing)] + readers == ["off" if postgres else "1"] * 4
-    finally:
-        close_database()
-
-
 def _slow_call(call):
     time.sleep(0.2)  # so that the other calls go to other threads
     return call()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import peewee
 import pytest
 import pytest_asyncio
 from telegram import Bot
@@ -152,6 +153,40 @@ async def test_a_send_writes_the_bag_once_and_reads_it_only_when_the_process_doe
     # The image numbers read again; a chat with a row the process does not know: its first
     # write finds the row, which is read, and the pick is worked out again on it.
     assert after_restart == ["SELECT", "INSERT", "SELECT", "UPDATE"]
+
+
+async def test_a_claim_waits_for_no_flush_to_disk_and_the_next_write_does(db, eight_images, bot):
+    postgres = isinstance(db, peewee.PostgresqlDatabase)
+    statements = []
+    real_execute = db.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        statements.append(sql.split(" (", 1)[0].upper())
+        return real_execute(sql, params, *args, **kwargs)
+
+    def flushing() -> str:
+        sql = "SHOW synchronous_commit" if postgres else "PRAGMA synchronous"
+        return str(db.execute_sql(sql).fetchone()[0])
+
+    before = await database.in_db_thread(flushing)
+    db.execute_sql = recording
+    try:
+        await send_many(bot, CHAT, 2)  # a new chat's row written, then changed
+        await writes.settle()
+    finally:
+        del db.execute_sql
+    writes_made = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE", "SET"))
+                   and "SHUFFLE_BAGS" in sql]
+    assert len(writes_made) == 2
+    if postgres:
+        assert all(sql.startswith("SET LOCAL SYNCHRONOUS_COMMIT TO OFF; ") for sql in writes_made)
+    else:
+        for sql in writes_made:
+            at = statements.index(sql)
+            assert statements[at - 1] == "PRAGMA SYNCHRONOUS = 1"
+            assert statements[at + 1] == f"PRAGMA SYNCHRONOUS = {before}"
+    # The connection's other writes (a subscription, a daily send) still wait for the disk.
+    assert before in ("on", "2") and await database.in_db_thread(flushing) == before
 
 
 async def test_the_bulk_lane_reaches_the_send(memory_db, library, fake_api):

@@ -38,12 +38,8 @@ T = TypeVar("T")
 QUERY_TIMEOUT_MS = 5000
 
 # WAL lets a reader (e.g. `cosmobot check`) work while the bot writes; busy_timeout makes a
-# second writer wait for the lock instead of failing at once. A commit waits for no fsync
-# (synchronous NORMAL, SQLite's advice for WAL): the bot's writes are bookkeeping a user must
-# not wait for, e.g. the claim a /cosmic makes before its send; the file stays intact, and
-# only a crash of the machine itself can lose the last ones.
-SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": QUERY_TIMEOUT_MS, "foreign_keys": 1,
-                  "synchronous": "normal"}
+# second writer wait for the lock instead of failing at once.
+SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": QUERY_TIMEOUT_MS, "foreign_keys": 1}
 # One in-memory database is one connection: every thread shares it.
 SQLITE_MEMORY_OPTIONS = {"thread_safe": False, "check_same_thread": False}
 # A SQLite file gets a connection per database thread; close_database() closes them all from
@@ -52,12 +48,9 @@ SQLITE_FILE_OPTIONS = {"check_same_thread": False}
 
 # Every wait on PostgreSQL is bounded: connecting, a query stuck behind a lock
 # (statement_timeout), and a server that vanished without closing the socket (keepalives).
-# A commit does not wait for the server's WAL flush (synchronous_commit off), as on SQLite:
-# that flush is shared by everything the server writes, so it made a pick 0.3 to 2 ms, and
-# only a crash of the server can lose the last fraction of a second of writes.
 POSTGRES_OPTIONS = {
     "connect_timeout": 5,
-    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS} -c synchronous_commit=off",
+    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS}",
     "keepalives": 1,
     "keepalives_idle": 30,
     "keepalives_interval": 10,

@@ -95,6 +95,15 @@ SHUFFLE_BAG = [
            "    if database.obj is not _known_in:", "    if _known_in is None:",
            ("tests/test_migration_bags.py", "tests/test_shufflebag.py"),
            "rows kept from one database are taken for another's"),
+    Mutant("sb_claim_waits_for_wal_flush", BAGROWS,
+           'database.execute_sql(f"SET LOCAL synchronous_commit TO OFF; {sql}", params)',
+           "database.execute_sql(sql, params)",
+           ("tests/test_shufflebag.py",), "a pick on PostgreSQL waits for the server's WAL flush"),
+    Mutant("sb_no_flush_left_on", BAGROWS,
+           '        database.execute_sql(f"PRAGMA synchronous = {int(flushing)}")',
+           "        pass",
+           ("tests/test_shufflebag.py",),
+           "after a claim, SQLite commits a subscription or daily send without an fsync"),
     Mutant("sb_first_row_claim_always_won", BAGROWS,
            "return database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount == 1",
            "return database.execute_sql(insert, (bot_id, chat_id, *values, 1)).rowcount >= 0",
@@ -152,12 +161,6 @@ BACKGROUND_WRITES = [
            "    await settle(timeout)\n    left = _of_this_loop()",
            "    left = _of_this_loop()",
            WRITES_TESTS, "writes on their way at shutdown are dropped without a wait"),
-    Mutant("db_sqlite_commit_waits_for_disk", "cosmobot/storage/database.py",
-           '"synchronous": "normal"}', '"synchronous": "full"}',
-           ("tests/test_db_threads.py",), "every claim before a send waits for an fsync"),
-    Mutant("db_postgres_commit_waits_for_flush", "cosmobot/storage/database.py",
-           "-c synchronous_commit=off", "-c synchronous_commit=on",
-           ("tests/test_db_threads.py",), "every claim before a send waits for the WAL flush"),
 ]
 
 PRUNING = [
