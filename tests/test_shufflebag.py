@@ -94,9 +94,10 @@ async def test_an_image_removed_leaves_the_round(db, eight_images, bot):
     eight_images.scan()
     shown += await send_many(bot, CHAT, 3)
     assert sorted(shown) == eight_images.cosmic_keys
-    # The round is complete without the removed image: the next send opens a new one.
+    # The round is complete without the removed image: the next send opens a new one (whose
+    # walk may have passed the removed image's number by already).
     await send_many(bot, CHAT, 1)
-    assert len(await seen_keys(CHAT)) == 1
+    assert len(await seen_keys(CHAT) & set(eight_images.cosmic_keys)) == 1
 
 
 async def test_two_chats_have_bags_of_their_own(db, eight_images, bot):
