@@ -135,8 +135,7 @@ def test_twenty_concurrent_requests_make_one_upload(bot, fake_api):
 def test_slow_upload_does_not_delay_another_user(bot, fake_api):
     fake_api.upload_bandwidth = 200  # bytes/s: this upload takes seconds
     fake_api.push_text(ALICE, "/cosmic")
-    # The upload is on its way (the fake records it only once it has arrived, seconds later).
-    fake_api.wait_until(lambda: fake_api.calls("sendChatAction"))
+    fake_api.wait_until(lambda: fake_api.calls("sendPhoto"))
     fake_api.push_text(BORIS, "/help")
     fake_api.wait_until(lambda: texts(fake_api, BORIS))
     assert photos(fake_api, ALICE) == []  # Boris was answered while Alice's upload ran

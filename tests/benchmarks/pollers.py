@@ -6,7 +6,7 @@ import time
 
 from tests.fakebotapi import Call, FakeBotApi
 
-# How long past its arrival the fake surely holds a poll (it records the call, then holds it).
+# How long past its arrival the fake surely holds a poll (it handles the call, then holds it).
 HELD_MARGIN_SECONDS = 0.005
 POLL_SECONDS = 0.005
 
@@ -14,7 +14,7 @@ POLL_SECONDS = 0.005
 def wait_for_held_poll(api: FakeBotApi, token: str, timeout: float = 30.0) -> None:
     """Block until the bot's latest getUpdates waits in the fake, so an update goes out at once.
 
-    The fake records a call as it arrives, half the round trip after it was sent: an update
+    The fake stamps a call with its arrival, half the round trip after it was sent: an update
     pushed before the bot's next poll arrived would wait for it, which is not the bot's doing.
     Holding polls is what a bot does between updates, so measuring starts from there.
     """

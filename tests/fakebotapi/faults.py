@@ -74,11 +74,16 @@ class Faults:
         retry_after = max(1, math.ceil(wait))
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
-    async def arrive(self, upload: bytes | None) -> None:
-        """Wait out a request's way to the server: half the round trip, plus the upload's time."""
+    def way_there(self, upload: bytes | None) -> float:
+        """Seconds a request takes to reach the server: half the round trip, plus the upload's."""
         seconds, bandwidth = self.latency / 2, self.upload_bandwidth
         if upload is not None and bandwidth:
             seconds += len(upload) / bandwidth
+        return seconds
+
+    async def arrive(self, upload: bytes | None) -> None:
+        """Wait out a request's way to the server."""
+        seconds = self.way_there(upload)
         if seconds > 0:
             await asyncio.sleep(seconds)
 

@@ -115,7 +115,7 @@ class Server:
         asyncio.get_running_loop().stop()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        # Half the round trip before a call is handled (it is recorded as it arrives), half
+        # Half the round trip before a call is handled (its timestamp is its arrival), half
         # before its answer is written, so an update for a held poll still travels to the bot.
         match = PATH_RE.fullmatch(request.path)
         if match is None:  # no method call at all, so there is nothing for the oracle to check
@@ -131,9 +131,13 @@ class Server:
             await self._faults.way_back()
             return self._respond(method, exc.status, _error_body(exc))
         filename, data = next(iter(files.values()), (None, None))
-        await self._faults.arrive(data)
-        call = Call(method, params, token, time.monotonic(), data, filename)
+        # Recorded as it sets out, so that tests see an upload on its way; stamped with when
+        # it arrives, and handled then.
+        there = self._faults.way_there(data)
+        call = Call(method, params, token, time.monotonic() + there, data, filename)
         self._calls.record(call)
+        if there > 0:
+            await asyncio.sleep(there)
         self._oracle.check_request(method, params, files)
         if self._faults.take_drop(method) and request.transport is not None:
             await self._faults.way_back()
