@@ -43,12 +43,13 @@ def _poll_in_background(api, token: str = TOKEN) -> threading.Thread:
     return thread
 
 
-def test_a_poll_counts_as_held_only_once_the_fakes_delay_is_over(fake_api):
+def test_a_poll_counts_as_held_once_it_has_arrived_half_a_round_trip_later(fake_api):
+    sent = time.monotonic()
     poller = _poll_in_background(fake_api)
-    wait_for_held_poll(fake_api, TOKEN, LATENCY)
+    wait_for_held_poll(fake_api, TOKEN)
     poll = fake_api.calls("getUpdates")[-1]
     assert poll.status is None
-    assert time.monotonic() - poll.timestamp >= LATENCY
+    assert poll.timestamp - sent >= LATENCY / 2
     fake_api.push_text(1001, "/cosmic")
     poller.join(timeout=10)
     assert fake_api.calls("getUpdates")[-1].result[0]["message"]["text"] == "/cosmic"
@@ -56,13 +57,13 @@ def test_a_poll_counts_as_held_only_once_the_fakes_delay_is_over(fake_api):
 
 def test_a_poll_is_held_for_its_own_bot_only_until_it_is_answered(api):
     poller = _poll_in_background(api)
-    wait_for_held_poll(api, TOKEN, LATENCY)
+    wait_for_held_poll(api, TOKEN)
     with pytest.raises(AssertionError, match="not met"):
-        wait_for_held_poll(api, OTHER_TOKEN, 0, timeout=0.3)  # that bot never polled
+        wait_for_held_poll(api, OTHER_TOKEN, timeout=0.3)  # that bot never polled
     api.push_text(1001, "/cosmic")
     poller.join(timeout=10)
     with pytest.raises(AssertionError, match="not met"):
-        wait_for_held_poll(api, TOKEN, 0, timeout=0.3)
+        wait_for_held_poll(api, TOKEN, timeout=0.3)
 
 
 @pytest.mark.asyncio
@@ -171,7 +172,7 @@ def test_the_bare_bot_answers_cosmic_with_its_photo_caption_and_button(api, tmp_
     file_id = asyncio.run(upload())
     bare = BareBotProcess(api, file_id, "Orion\nby Ada", tmp_path).start()
     try:
-        wait_for_held_poll(api, OTHER_TOKEN, 0, timeout=30)
+        wait_for_held_poll(api, OTHER_TOKEN, timeout=30)
         since = time.monotonic()
         api.push_text(1001, "/cosmic", token=OTHER_TOKEN)
         call = answered_call(api, OTHER_TOKEN, "sendPhoto", 1001, since)

@@ -5,11 +5,13 @@ The bag is one row of shuffle_bags, the same few numbers whatever the collection
 the chat is in a shuffled order of the bot's images (cosmobot.storage.bagstate). So it
 survives restarts, and every process serving the bot shares it.
 
-A pick reads the chat's row (one small read), works out the next image and claims it: the row
-is written only if nobody changed it since the read (a compare-and-set on its version), so two
-picks for one chat, in this process or in another, never take the same image. When somebody
-did, the pick is worked out again on the row as it is now. A send that fails gives its image
-back.
+A pick works out the next image from the chat's row as this process last read or wrote it
+(read first when it has nothing of the chat's on its way, a chat it has not picked for yet is
+taken to have no row), and claims it: the row is written only if nobody changed it since (a
+compare-and-set on its version), so two picks for one chat, in this process or in another,
+never take the same image. When somebody did, the row is read as it is now and the pick is
+worked out again on it. So a pick costs the database one statement, two the first time this
+process picks for a chat that has a row. A send that fails gives its image back.
 
 A claim is a write. While the database takes writes promptly, the pick waits for it (a
 fraction of a millisecond). While writes wait for a lock held elsewhere, it does not: the claim
@@ -96,6 +98,7 @@ class _Read:
     state: BagState
     version: int | None  # of the row read; None when the chat has none yet
     pending: bool  # changes of this process were still on their way to the database
+    guessed: bool = False  # not read: the chat was taken to have no row yet
 
 
 # (bot, chat) -> what the database may not show yet of that bag.
@@ -109,6 +112,7 @@ def reset() -> None:
     _chats.clear()
     _claims.clear()
     numbering.reset()
+    bagrows.forget_known()
 
 
 async def pick_next(bot_id: int, chat_id: int,
@@ -148,7 +152,7 @@ async def _pick(bot_id: int, chat_id: int, collection: numbering.Collection,
         return _without_bag(bot_id, chat_id, candidates or collection.cosmic_keys)
     memory = _chats.setdefault((bot_id, chat_id), _ChatMemory())
     for attempt in range(PICK_TRIES):
-        read = await _open(bot_id, chat_id, deck)
+        read = _as_known(bot_id, chat_id, memory) or await _open(bot_id, chat_id, deck)
         state = read.state if read is not None else BagState(new_seed())
         choice = _choose(state, deck, candidates, memory.on_their_way)
         if choice is None:
@@ -160,7 +164,7 @@ async def _pick(bot_id: int, chat_id: int, collection: numbering.Collection,
         change = _Change(REPEAT if choice.repeat else SHOW, choice.number, choice.reseed)
         expected = None if read is None or read.pending else (read.version, choice.state)
         waiting = _change(bot_id, chat_id, change, deck, f"record that chat {chat_id} saw "
-                          f"{pick.key}", expected)
+                          f"{pick.key}", expected, read is not None and read.guessed)
         pick.change = change
         if read is not None and not _claims_stalled():
             await asyncio.wait({waiting}, timeout=CLAIM_PATIENCE_SECONDS)
@@ -199,6 +203,16 @@ def _without_bag(bot_id: int, chat_id: int, keys: Sequence[str]) -> Pick | None:
     return _held(bot_id, chat_id, random.choice(free)) if free else None
 
 
+def _as_known(bot_id: int, chat_id: int, memory: _ChatMemory) -> _Read | None:
+    """The chat's row as last read or written here, if nothing of its own is on its way."""
+    if memory.changes or memory.reads or _claims_stalled():
+        return None  # what the database shows is to be read, and the changes made again on it
+    known = bagrows.known(bot_id, chat_id)
+    if known is None:
+        return _Read(BagState(new_seed()), None, False, guessed=True)
+    return _Read(known[1], known[0], False)
+
+
 async def _open(bot_id: int, chat_id: int, deck: Deck) -> _Read | None:
     """Read the chat's bag, with this process's changes the database may not show yet."""
     memory = _chats.setdefault((bot_id, chat_id), _ChatMemory())
@@ -221,12 +235,13 @@ async def _open(bot_id: int, chat_id: int, deck: Deck) -> _Read | None:
 
 
 def _change(bot_id: int, chat_id: int, change: _Change, deck: Deck | None, what: str,
-            expected: tuple[int | None, BagState] | None = None) -> asyncio.Task[bool]:
+            expected: tuple[int | None, BagState] | None = None,
+            guessed: bool = False) -> asyncio.Task[bool]:
     """Keep change in memory and queue its write; the task ends when the write has."""
     bag = (bot_id, chat_id)
     _chats.setdefault(bag, _ChatMemory()).changes.append(change)
-    task = writes.queue_write(partial(_write_change, bot_id, chat_id, change, deck, expected),
-                              what)
+    task = writes.queue_write(partial(_write_change, bot_id, chat_id, change, deck, expected,
+                                      guessed), what)
     if change.kind == SHOW:
         _claims[task] = time.monotonic()
     task.add_done_callback(lambda _: _written(bag, change, task))
@@ -262,10 +277,18 @@ def _tidy(bag: tuple[int, int]) -> None:
 
 
 def _write_change(bot_id: int, chat_id: int, change: _Change, deck: Deck | None,
-                  expected: tuple[int | None, BagState] | None) -> None:
-    """Make change on the chat's row as it is now, compare-and-set; note if it changed it."""
+                  expected: tuple[int | None, BagState] | None, guessed: bool = False) -> None:
+    """Make change on the chat's row as it is now, compare-and-set; note if it changed it.
+
+    guessed: expected was worked out on a new round, the row unread; if the chat has a row,
+    the change is not made on it (it would not be its round's next), the row is read instead.
+    """
     if expected is not None and bagrows.set_if_unchanged(bot_id, chat_id, *expected):
         change.written = True
+        return
+    if guessed:
+        bagrows.read_row(bot_id, chat_id)  # kept, for the pick worked out again
+        change.written = False
         return
     for _ in range(WRITE_TRIES):
         row = bagrows.read_row(bot_id, chat_id)

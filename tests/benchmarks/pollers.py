@@ -6,22 +6,22 @@ import time
 
 from tests.fakebotapi import Call, FakeBotApi
 
-# How long past the fake's delay of a new getUpdates it surely holds the poll.
+# How long past its arrival the fake surely holds a poll (it handles the call, then holds it).
 HELD_MARGIN_SECONDS = 0.005
 POLL_SECONDS = 0.005
 
 
-def wait_for_held_poll(api: FakeBotApi, token: str, rtt: float, timeout: float = 30.0) -> None:
-    """Block until the bot's latest getUpdates waits in the fake, so an update reaches it at once.
+def wait_for_held_poll(api: FakeBotApi, token: str, timeout: float = 30.0) -> None:
+    """Block until the bot's latest getUpdates waits in the fake, so an update goes out at once.
 
-    The fake delays every call by the round trip before it handles it: an update pushed while
-    the bot's next poll is in that delay would wait out the rest of it, which is not the bot's
-    doing. Holding polls is what a bot does between updates, so measuring starts from there.
+    The fake stamps a call with its arrival, half the round trip after it was sent: an update
+    pushed before the bot's next poll arrived would wait for it, which is not the bot's doing.
+    Holding polls is what a bot does between updates, so measuring starts from there.
     """
     def held() -> bool:
         polls = [call for call in api.calls("getUpdates") if call.token == token]
         return bool(polls) and polls[-1].status is None and (
-            time.monotonic() - polls[-1].timestamp > rtt + HELD_MARGIN_SECONDS)
+            time.monotonic() - polls[-1].timestamp > HELD_MARGIN_SECONDS)
 
     api.wait_until(held, timeout, interval=POLL_SECONDS)
 

@@ -1,5 +1,7 @@
 """Failures the fake Bot API injects on request reach the bot as Telegram's would."""
 
+import asyncio
+import contextlib
 import time
 
 import pytest
@@ -87,6 +89,30 @@ async def test_upload_bandwidth_and_latency_delay_responses(fake_api):
         started = time.monotonic()
         await bot.send_message(1, "slow")
         assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_the_round_trip_is_half_on_the_way_there_and_half_on_the_way_back(fake_api):
+    fake_api.latency = 0.4
+    fake_api.fail_next("sendMessage", status=429, retry_after=3)
+    async with make_bot(fake_api) as bot:
+        for text in ("refused", "sent"):
+            sent = time.monotonic()
+            with contextlib.suppress(RetryAfter):
+                await bot.send_message(1, text)
+            answered = time.monotonic()
+            call = fake_api.calls("sendMessage")[-1]
+            assert call.timestamp - sent >= 0.2  # recorded as it arrives
+            assert answered - call.timestamp >= 0.2 and answered - sent >= 0.4
+        poll = asyncio.create_task(bot.get_updates(timeout=10))
+        await fake_api.await_until(lambda: fake_api.calls("getUpdates"))  # held as it arrives
+        pushed = time.monotonic()
+        fake_api.push_text(1, "onto the held poll")
+        (update,) = await poll
+        assert time.monotonic() - pushed >= 0.2  # the answer still travels to the bot
+    assert update.message.text == "onto the held poll"
+    assert [call.status for call in fake_api.calls("sendMessage")] == [429, 200]
 
 
 @pytest.mark.asyncio

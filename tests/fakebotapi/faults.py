@@ -14,7 +14,7 @@ from tests.fakebotapi.limits import FloodLimits
 
 
 class Faults:
-    """Pending failures per method (matched case-insensitively) and the delay of every answer."""
+    """Pending failures per method (matched case-insensitively) and the network's round trip."""
 
     def __init__(self) -> None:
         self.latency = 0.0
@@ -74,10 +74,20 @@ class Faults:
         retry_after = max(1, math.ceil(wait))
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
-    async def delay(self, upload: bytes | None) -> None:
-        """Wait as long as the latency, plus the upload's transfer time, would take."""
-        seconds, bandwidth = self.latency, self.upload_bandwidth
+    def way_there(self, upload: bytes | None) -> float:
+        """Seconds a request takes to reach the server: half the round trip, plus the upload's."""
+        seconds, bandwidth = self.latency / 2, self.upload_bandwidth
         if upload is not None and bandwidth:
             seconds += len(upload) / bandwidth
+        return seconds
+
+    async def arrive(self, upload: bytes | None) -> None:
+        """Wait out a request's way to the server."""
+        seconds = self.way_there(upload)
         if seconds > 0:
             await asyncio.sleep(seconds)
+
+    async def way_back(self) -> None:
+        """Wait out an answer's way back to the client: the other half of the round trip."""
+        if self.latency > 0:
+            await asyncio.sleep(self.latency / 2)

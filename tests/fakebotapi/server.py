@@ -115,39 +115,51 @@ class Server:
         asyncio.get_running_loop().stop()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        # Half the round trip before a call is handled (its timestamp is its arrival), half
+        # before its answer is written, so an update for a held poll still travels to the bot.
         match = PATH_RE.fullmatch(request.path)
         if match is None:  # no method call at all, so there is nothing for the oracle to check
+            await self._faults.arrive(None)
+            await self._faults.way_back()
             return web.json_response(_error_body(ApiError(404, "Not Found")), status=404)
         token, name = match.groups()
         method, handler = self._methods.get(name.lower(), (name, None))
         try:
             params, files = await _read_params(request)
         except ApiError as exc:
+            await self._faults.arrive(None)
+            await self._faults.way_back()
             return self._respond(method, exc.status, _error_body(exc))
         filename, data = next(iter(files.values()), (None, None))
-        call = Call(method, params, token, time.monotonic(), data, filename)
+        # Recorded as it sets out, so that tests see an upload on its way; stamped with when
+        # it arrives, and handled then.
+        there = self._faults.way_there(data)
+        call = Call(method, params, token, time.monotonic() + there, data, filename)
         self._calls.record(call)
+        if there > 0:
+            await asyncio.sleep(there)
         self._oracle.check_request(method, params, files)
         if self._faults.take_drop(method) and request.transport is not None:
+            await self._faults.way_back()
             request.transport.close()  # the client sees the server hang up without answering
             return web.Response()
-        await self._faults.delay(data)
-        return await self._answer(call, handler, files)
+        status, body = await self._answer(call, handler, files)
+        await self._faults.way_back()
+        self._calls.answer(call, status, body.get("result"))
+        return self._respond(call.method, status, body)
 
     async def _answer(self, call: Call, handler: Handler | None,
-                      files: Files) -> web.Response:
+                      files: Files) -> tuple[int, dict[str, Any]]:
+        """The status and body that answer the call, its effects (a message sent) done."""
         try:
             result = self._dispatch(call.token, call.method, handler, call.params, files)
             if isinstance(result, Awaitable):
                 result = await result
         except ApiError as exc:
-            self._calls.answer(call, exc.status)
-            return self._respond(call.method, exc.status, _error_body(exc))
-        body = {"ok": True, "result": result}
+            return exc.status, _error_body(exc)
         if isinstance(result, Described):
-            body = {"ok": True, "result": result.result, "description": result.description}
-        self._calls.answer(call, 200, body["result"])
-        return self._respond(call.method, 200, body)
+            return 200, {"ok": True, "result": result.result, "description": result.description}
+        return 200, {"ok": True, "result": result}
 
     def _respond(self, method: str, status: int, body: dict) -> web.Response:
         self._oracle.check_answer(method, status, body)

@@ -84,7 +84,7 @@ def _measure(context: Context, database_url: str) -> list[Row]:
         for process in processes:
             process.start()
         for token, _ in bots.values():
-            wait_for_held_poll(api, token, context.rtt, START_SECONDS)
+            wait_for_held_poll(api, token, START_SECONDS)
         seconds = _take_turns(context, {what: token for what, (token, _) in bots.items()})
     except AssertionError as error:
         error.add_note("\n".join(f"{process.log_path}:\n{process.output[-2000:]}"
@@ -120,7 +120,7 @@ def _take_turns(context: Context, tokens: dict[str, str]) -> dict[str, list[floa
 def _cosmic(context: Context, token: str, chat: int) -> float:
     """Seconds from a new chat's /cosmic pushed to the bot's sendPhoto arriving."""
     api = context.api
-    wait_for_held_poll(api, token, context.rtt)
+    wait_for_held_poll(api, token)
     # Each bot's turns come at least this far apart, so its pacing never holds a photo.
     time.sleep(UNPACED_GAP_SECONDS)
     pushed = time.monotonic()

@@ -90,7 +90,7 @@ def _answer_times(context: Context, settings: Settings, queries: int) -> list[fl
 
 
 def _ask(context: Context, query: str) -> float:
-    wait_for_held_poll(context.api, TOKEN, context.rtt)
+    wait_for_held_poll(context.api, TOKEN)
     seconds, answer = inline_latency.ask(context.api, query)
     if not answer["results"]:
         raise AssertionError(f"no cached photo answered {query!r}")
