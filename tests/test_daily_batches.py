@@ -14,6 +14,7 @@ from telegram import Bot
 from cosmobot.schedule import daily, daybook, outcomes
 from cosmobot.schedule.outcomes import Outcome, Result
 from cosmobot.schedule.subscriptions import subscribe, unsubscribe
+from cosmobot.storage import writes
 from cosmobot.storage.database import database, in_db_thread
 from cosmobot.storage.models import Subscription
 from cosmobot.storage.process import OWNER
@@ -116,6 +117,50 @@ async def test_the_round_waits_for_a_group_of_free_sends_before_claiming(monkeyp
     freed.set()
     assert await asyncio.wait_for(waiting, 5) == 2
     assert await daily._room_for_sends(set(), freed) == 4
+
+
+def lagging_write(monkeypatch) -> tuple[threading.Event, asyncio.Task]:
+    """A background write the database refuses (locked) until the event is set."""
+    monkeypatch.setattr(writes, "RETRY_FIRST_SECONDS", 0.02)
+    monkeypatch.setattr(writes, "RETRY_MAX_SECONDS", 0.02)
+    held = threading.Event()
+
+    def locked_until_set() -> None:
+        if not held.is_set():
+            raise peewee.OperationalError("database is locked")
+
+    return held, writes.queue_write(locked_until_set, "a write that waits out a lock")
+
+
+@pytest.mark.asyncio
+async def test_the_round_claims_no_chat_while_writes_lag_behind(db, library, bot, fake_api,
+                                                                monkeypatch):
+    monkeypatch.setattr(daily, "MAX_WRITES_BEHIND", 0)
+    subscribed(1)
+    held, lagging = lagging_write(monkeypatch)
+    round_ = asyncio.create_task(daily.deliver_due(bot, DAY.replace(hour=9, minute=1)))
+    await asyncio.sleep(0.5)
+    assert row(1).sending_since is None and not fake_api.calls("sendPhoto")
+    held.set()
+    assert await lagging
+    assert (await round_).delivered == 1
+
+
+@pytest.mark.asyncio
+async def test_a_stopping_round_does_not_wait_for_lagging_writes(db, library, bot,
+                                                                 fake_api, monkeypatch):
+    monkeypatch.setattr(daily, "MAX_WRITES_BEHIND", 0)
+    subscribed(1)
+    held, lagging = lagging_write(monkeypatch)
+    stop = asyncio.Event()
+    round_ = asyncio.create_task(daily.deliver_due(bot, DAY.replace(hour=9, minute=1),
+                                                   stopping=stop.is_set))
+    await asyncio.sleep(0.3)
+    stop.set()
+    report = await asyncio.wait_for(round_, 5)
+    held.set()
+    await lagging
+    assert report.delivered == 0 and row(1).sending_since is None
 
 
 def test_a_group_claim_marks_only_active_unmarked_chats(db):

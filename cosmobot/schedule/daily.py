@@ -58,6 +58,7 @@ from cosmobot.clock import utcnow
 from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daybook, outcomes
 from cosmobot.schedule.outcomes import Outcome, Result
+from cosmobot.storage import writes
 from cosmobot.storage.database import in_db_thread, read_in_db_thread
 from cosmobot.storage.models import Subscription
 from cosmobot.storage.outage import is_unreachable
@@ -67,6 +68,11 @@ MAX_IN_FLIGHT = 30
 # Chats claimed together, in one statement, once that many sends have finished: the others
 # in flight keep the pace meanwhile.
 CLAIM_GROUP = 5
+# Background writes (each send's "seen" record) on their way past which the round claims no
+# more chats: where the database writes slower than the bot sends (a raised limit, a slow
+# disk), they would pile up in memory, and every user's /cosmic would wait behind them.
+MAX_WRITES_BEHIND = 2 * MAX_IN_FLIGHT
+WRITES_POLL_SECONDS = 0.02
 MAX_ATTEMPTS = daybook.MAX_ATTEMPTS
 
 # Each bot's failed tries on one UTC date, since start: only the latest date is kept.
@@ -116,7 +122,7 @@ async def deliver_due(bot: Bot, now: dt.datetime,
                 batch := await read_in_db_thread(daybook.due_batch, bot.id, clock())):
             rows = list(batch)
             while rows:
-                room = await _room_for_sends(sends, freed)
+                room = await _room_for_sends(sends, freed, stopping)
                 if stopping():
                     break
                 group, rows = rows[:room], rows[room:]
@@ -149,11 +155,15 @@ def _round_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
     return lambda: start + dt.timedelta(seconds=loop.time() - began)
 
 
-async def _room_for_sends(sends: set[asyncio.Task], freed: asyncio.Event) -> int:
-    """Wait until CLAIM_GROUP more sends may start (or none is in flight); return how many may."""
+async def _room_for_sends(sends: set[asyncio.Task], freed: asyncio.Event,
+                          stopping: Callable[[], bool] = lambda: False) -> int:
+    """Wait until CLAIM_GROUP more sends may start (or none is in flight), and the background
+    writes are not far behind (or stopping()); return how many sends may start."""
     while len(sends) > MAX_IN_FLIGHT - min(CLAIM_GROUP, MAX_IN_FLIGHT):
         freed.clear()
         await freed.wait()
+    while writes.on_their_way() > MAX_WRITES_BEHIND and not stopping():
+        await asyncio.sleep(WRITES_POLL_SECONDS)
     return MAX_IN_FLIGHT - len(sends)
 
 

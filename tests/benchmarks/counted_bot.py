@@ -78,7 +78,7 @@ def pace_at(messages_per_second: float) -> None:
     """Pace the bot's messages overall at messages_per_second (a raised server limit)."""
     from cosmobot.botapi import ratelimit
 
-    interval = 1.0 / messages_per_second
+    interval = (1.0 + ratelimit.JITTER_ALLOWANCE_SECONDS) / messages_per_second  # as for 30
     ratelimit.LaneRateLimiter.__init__.__defaults__ = (
         interval, *ratelimit.LaneRateLimiter.__init__.__defaults__[1:])
 
