@@ -43,6 +43,14 @@ def test_a_goal_says_its_bound_in_the_rows_unit():
     assert Goal("ratio", 1.05).describe("ms") == "ratio ≤ 1.05"
     assert Goal("p95", 0.020, strict=True).describe("ms") == "p95 < 20 ms"
     assert Goal("median", 20e-6).describe("µs") == "median ≤ 20 µs"
+    assert Goal("median", 28.0, minimum=True).describe("msg/s") == "median ≥ 28 msg/s"
+
+
+def test_a_floor_is_met_at_or_above_it():
+    rate = timings("messages a second", [28.0])
+    assert Goal("median", 28.0, minimum=True).met(rate)
+    assert not Goal("median", 28.5, minimum=True).met(rate)
+    assert not Goal("median", 28.0, strict=True, minimum=True).met(rate)
 
 
 def test_a_memory_row_kept_in_bytes_shows_in_megabytes():

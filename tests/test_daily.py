@@ -491,14 +491,13 @@ async def test_a_claim_taken_by_another_round_is_refused(memory_db, library, bot
                                                          monkeypatch):
     subscribed(1)
     subscribed(2)
-    claim = daybook.claim
+    claim_many = daybook.claim_many
 
-    def another_round_first(subscription_id, *args):  # another round claims chat 1 just before
-        if subscription_id == row(1).id:
-            assert claim(subscription_id, *args, owner="another-round")
-        return claim(subscription_id, *args)
+    def another_round_first(subscription_ids, *args):  # another round claims chat 1 just before
+        assert daybook.claim(row(1).id, *args, owner="another-round")
+        return claim_many(subscription_ids, *args)
 
-    monkeypatch.setattr(daybook, "claim", another_round_first)
+    monkeypatch.setattr(daybook, "claim_many", another_round_first)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert (photo_count(fake_api, 1), photo_count(fake_api, 2)) == (0, 1)
     assert report.delivered == 1 and row(1).sending_owner == "another-round"
@@ -547,14 +546,14 @@ async def test_a_migration_update_handled_while_the_image_is_on_its_way(db, libr
     if its_own:
         subscribed(SUPERGROUP, chat_type="supergroup")
     fake_api.upgrade_group(GROUP, SUPERGROUP)
-    claim = daybook.claim
+    claim_many = daybook.claim_many
 
     def claim_then_the_migration_update(*args, **kwargs):
-        claimed = claim(*args, **kwargs)
+        claimed = claim_many(*args, **kwargs)
         subscriptions.move_chat(BOT_ID, GROUP, SUPERGROUP)  # the update's handler runs now
         return claimed
 
-    monkeypatch.setattr(daybook, "claim", claim_then_the_migration_update)
+    monkeypatch.setattr(daybook, "claim_many", claim_then_the_migration_update)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and photo_count(fake_api, SUPERGROUP) == 1
     assert Subscription.of_chat(BOT_ID, GROUP) is None
@@ -671,7 +670,7 @@ def refusing(real, times: int):
 async def test_an_outcome_refused_at_first_is_recorded_on_a_later_try(memory_db, library, bot,
                                                                       fake_api, monkeypatch):
     monkeypatch.setattr(outcomes, "RECORD_DELAYS", (0.01, 0.01, 0.01))
-    monkeypatch.setattr(daybook, "record_delivery", refusing(daybook.record_delivery, 2))
+    monkeypatch.setattr(daybook, "record_deliveries", refusing(daybook.record_deliveries, 2))
     subscribed(1)
     report = await daily.deliver_due(bot, DAY.replace(hour=9, minute=1))
     assert report.delivered == 1 and not outcomes.unrecorded()
@@ -705,15 +704,15 @@ async def test_a_failed_send_that_cannot_be_recorded_never_counts_as_delivered(
 async def test_a_zone_changed_while_the_image_is_on_its_way_counts_in_the_new_zone(
         memory_db, library, bot, fake_api, monkeypatch):
     subscribed(1, dt.time(7, 0), zone="Asia/Tokyo")
-    claim = daybook.claim
+    claim_many = daybook.claim_many
     sent_at = dt.datetime(2026, 6, 1, 22, 1)  # 07:01 on 2 June in Tokyo, 15:01 on 1 June in LA
 
     def claim_then_move_west(*args, **kwargs):
-        claimed = claim(*args, **kwargs)
+        claimed = claim_many(*args, **kwargs)
         subscribed(1, dt.time(7, 0), zone="America/Los_Angeles", since=sent_at)
         return claimed
 
-    monkeypatch.setattr(daybook, "claim", claim_then_move_west)
+    monkeypatch.setattr(daybook, "claim_many", claim_then_move_west)
     await daily.deliver_due(bot, sent_at)
     # It arrived on 1 June in Los Angeles: 2 June there still gets its image, at 07:00.
     assert row(1).delivered_on == dt.date(2026, 6, 1)

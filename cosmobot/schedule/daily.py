@@ -58,12 +58,21 @@ from cosmobot.clock import utcnow
 from cosmobot.delivery import deliver_cosmic
 from cosmobot.schedule import daybook, outcomes
 from cosmobot.schedule.outcomes import Outcome, Result
+from cosmobot.storage import writes
 from cosmobot.storage.database import in_db_thread, read_in_db_thread
 from cosmobot.storage.models import Subscription
 from cosmobot.storage.outage import is_unreachable
 
 # Sends in flight at once; the rate limiter paces them to Telegram's limits.
 MAX_IN_FLIGHT = 30
+# Chats claimed together, in one statement, once that many sends have finished: the others
+# in flight keep the pace meanwhile.
+CLAIM_GROUP = 5
+# Background writes (each send's "seen" record) on their way past which the round claims no
+# more chats: where the database writes slower than the bot sends (a raised limit, a slow
+# disk), they would pile up in memory, and every user's /cosmic would wait behind them.
+MAX_WRITES_BEHIND = 2 * MAX_IN_FLIGHT
+WRITES_POLL_SECONDS = 0.02
 MAX_ATTEMPTS = daybook.MAX_ATTEMPTS
 
 # Each bot's failed tries on one UTC date, since start: only the latest date is kept.
@@ -99,25 +108,27 @@ async def deliver_due(bot: Bot, now: dt.datetime,
     await outcomes.record_kept()  # before anything else: they may free chats for this round
     await in_db_thread(daybook.settle_interrupted, bot.id, _sending | outcomes.unrecorded(),
                        clock())
-    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
     sends: set[asyncio.Task] = set()
+    freed = asyncio.Event()
+    deliveries = outcomes.Deliveries()
     renewing = asyncio.create_task(_renew_leases(bot.id, clock))
 
     def finished(task: asyncio.Task) -> None:
         sends.discard(task)
-        slots.release()
+        freed.set()
 
     try:
         while not stopping() and (
                 batch := await read_in_db_thread(daybook.due_batch, bot.id, clock())):
-            for row in batch:
-                await slots.acquire()
-                task = None if stopping() else await _start(bot, row, clock, report)
-                if task is None:
-                    slots.release()
-                    continue
-                sends.add(task)
-                task.add_done_callback(finished)
+            rows = list(batch)
+            while rows:
+                room = await _room_for_sends(sends, freed, stopping)
+                if stopping():
+                    break
+                group, rows = rows[:room], rows[room:]
+                for task in await _start(bot, group, Tally(report, clock, deliveries)):
+                    sends.add(task)
+                    task.add_done_callback(finished)
     finally:
         # However the round ends, the sends in flight finish and are recorded.
         await asyncio.gather(*sends, return_exceptions=True)
@@ -144,10 +155,36 @@ def _round_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
     return lambda: start + dt.timedelta(seconds=loop.time() - began)
 
 
-async def _start(bot: Bot, row: Subscription, clock: Callable[[], dt.datetime],
-                 report: RoundReport) -> asyncio.Task | None:
-    """Start the chat's send, or settle a chat with nothing to send now; the task or None."""
-    at = clock()
+async def _room_for_sends(sends: set[asyncio.Task], freed: asyncio.Event,
+                          stopping: Callable[[], bool] = lambda: False) -> int:
+    """Wait until CLAIM_GROUP more sends may start (or none is in flight), and the background
+    writes are not far behind (or stopping()); return how many sends may start."""
+    while len(sends) > MAX_IN_FLIGHT - min(CLAIM_GROUP, MAX_IN_FLIGHT):
+        freed.clear()
+        await freed.wait()
+    while writes.on_their_way() > MAX_WRITES_BEHIND and not stopping():
+        await asyncio.sleep(WRITES_POLL_SECONDS)
+    return MAX_IN_FLIGHT - len(sends)
+
+
+async def _start(bot: Bot, rows: list[Subscription], tally: Tally) -> list[asyncio.Task]:
+    """Start the sends of the chats with an image due now, settling the others; their tasks."""
+    at = tally.clock()
+    due: dict[dt.date, list[Subscription]] = {}
+    for row in rows:
+        day = await _served_day(row, at, tally.report)
+        if day is not None:
+            due.setdefault(day, []).append(row)
+    tasks = []
+    for day, chats in due.items():
+        claimed = await in_db_thread(daybook.claim_many, [row.id for row in chats], at, day)
+        # Not claimed: another round has it, or it stopped since it was read.
+        tasks += [_start_send(bot, row, day, tally) for row in chats if row.id in claimed]
+    return tasks
+
+
+async def _served_day(row: Subscription, at: dt.datetime, report: RoundReport) -> dt.date | None:
+    """The day whose image the chat gets now; None, once settled, if it gets none."""
     try:
         day = daybook.served_day(row, at)
     except ValueError as error:
@@ -159,21 +196,24 @@ async def _start(bot: Bot, row: Subscription, clock: Callable[[], dt.datetime],
     if day is None:
         await in_db_thread(daybook.wait_for_next, row.id, at)
         report.skipped += 1
-        return None
-    if not await in_db_thread(daybook.claim, row.id, at, day):
-        return None  # another round has it, or it stopped since it was read
+    return day
+
+
+def _start_send(bot: Bot, row: Subscription, day: dt.date, tally: Tally) -> asyncio.Task:
     _sending.add(row.id)
-    task = asyncio.create_task(_send(bot, row, day, Tally(report, clock)))
+    task = asyncio.create_task(_send(bot, row, day, tally))
     task.add_done_callback(lambda _: _sending.discard(row.id))
     return task
 
 
 @dataclass(frozen=True)
 class Tally:
-    """Where a send counts its outcome, and the round's clock it reads the time from."""
+    """Where a send counts its outcome, the round's clock it reads the time from, and where
+    it records a delivery."""
 
     report: RoundReport
     clock: Callable[[], dt.datetime]
+    deliveries: outcomes.Deliveries
 
     def outcome(self, row: Subscription, day: dt.date, result: Result) -> Outcome:
         return Outcome(row.id, row.chat_id, day, row.zone, self.clock(), result)
@@ -193,7 +233,7 @@ async def _send(bot: Bot, row: Subscription, day: dt.date, tally: Tally) -> None
         # A broken image or a database fault too: retried all the same.
         await _failed(row, day, tally, error)
         return
-    await outcomes.record(tally.outcome(row, day, Result.DELIVERED))
+    await tally.deliveries.record(tally.outcome(row, day, Result.DELIVERED))
     tally.report.delivered += 1
 
 

@@ -8,11 +8,11 @@ keep are in `cosmobot.schedule.daily`'s note.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from loguru import logger
-from peewee import fn
+from peewee import Case, Field, fn
 
 from cosmobot.clock import utcnow
 from cosmobot.schedule import localtime
@@ -114,6 +114,25 @@ def claim(subscription_id: int, at: dt.datetime, day: dt.date, owner: str = OWNE
     return query.execute() > 0
 
 
+def claim_many(subscription_ids: Collection[int], at: dt.datetime, day: dt.date,
+               owner: str = OWNER) -> set[int]:
+    """Mark day's image as on its way to each chat in two statements; return the ids marked.
+
+    Those another round has, or that stopped, are not marked.
+    """
+    if not subscription_ids:
+        return set()
+    ids = list(subscription_ids)
+    Subscription.update(sending_since=at, sending_owner=owner, sending_day=day,
+                        sending_until=at + SEND_LEASE).where(
+        Subscription.id.in_(ids) & Subscription.active
+        & Subscription.sending_since.is_null()).execute()
+    # A mark this owner made at this moment is this claim's: one process runs one round.
+    return set(Subscription.select(Subscription.id).where(
+        Subscription.id.in_(ids) & (Subscription.sending_owner == owner)
+        & (Subscription.sending_since == at)).scalars())
+
+
 def wait_for_next(subscription_id: int, at: dt.datetime) -> None:
     """Schedule a chat with nothing to send at `at` for its next day without an image."""
     row = Subscription.get_or_none(Subscription.id == subscription_id)
@@ -132,15 +151,56 @@ def set_aside(subscription_id: int, reason: str) -> None:
         Subscription.id == subscription_id).execute()
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A chat had day's image (day in zone), sent at `at`."""
+
+    subscription_id: int
+    day: dt.date
+    zone: str
+    at: dt.datetime
+
+
 def record_delivery(subscription_id: int, day: dt.date, zone: str, at: dt.datetime) -> None:
     """Record that the chat had day's image (day in zone), sent at `at`."""
+    record_deliveries([Delivery(subscription_id, day, zone, at)])
+
+
+def record_deliveries(deliveries: Sequence[Delivery]) -> None:
+    """Record deliveries in one transaction: a read and an update for them all, as a rule."""
     with database.atomic():
-        row = Subscription.get_or_none(Subscription.id == subscription_id)
-        if row is None:
-            return
-        # The chat moved zones while the image was on its way: it had it on that day there.
-        done_on = day if row.zone == zone else localtime.local_date(at, row.zone)
-        _finish(row, done_on, delivered_on=done_on, delivered_at=at)
+        rows = {row.id: row for row in Subscription.select().where(
+            Subscription.id.in_([delivery.subscription_id for delivery in deliveries]))}
+        finished: dict[int, tuple[dt.date, dt.datetime, dt.datetime]] = {}
+        for delivery in deliveries:
+            row = rows.get(delivery.subscription_id)
+            if row is None:
+                continue
+            # The chat moved zones while the image was on its way: it had it on that day there.
+            done_on = delivery.day if row.zone == delivery.zone else localtime.local_date(
+                delivery.at, row.zone)
+            try:
+                finished[row.id] = (done_on, delivery.at, _next_image(row, done_on))
+            except ValueError:  # a time that cannot be read: set aside, on its own
+                _finish(row, done_on, delivered_on=done_on, delivered_at=delivery.at)
+        if finished:
+            _finish_all(finished)
+
+
+def _finish_all(finished: dict[int, tuple[dt.date, dt.datetime, dt.datetime]]) -> None:
+    """Clear the rows' marks and tries, with their delivered_on, delivered_at and next_at."""
+    columns = (Subscription.delivered_on, Subscription.delivered_at, Subscription.next_at)
+    values = {column.name: _per_row(column, {id_: row[n] for id_, row in finished.items()})
+              for n, column in enumerate(columns)}
+    Subscription.update(attempts=0, updated_at=utcnow(), **UNMARKED, **values).where(
+        Subscription.id.in_(list(finished))).execute()
+
+
+def _per_row(column: Field, values: dict[int, object]) -> object:
+    """The value all rows share, or a CASE giving each row its own."""
+    if len(set(values.values())) == 1:
+        return next(iter(values.values()))
+    return Case(Subscription.id, [(id_, column.to_value(value)) for id_, value in values.items()])
 
 
 def record_failure(subscription_id: int, day: dt.date, at: dt.datetime) -> int:
@@ -211,9 +271,14 @@ def _finish(row: Subscription, day: dt.date, **values: object) -> None:
     is then due at once, and the round gives it that day's image if it still may.
     """
     try:
-        time_of_day = localtime.parse_time(row.local_time)  # as it is now: /daily may change it
-        values["next_at"] = localtime.instant_of(day + ONE_DAY, time_of_day, row.zone)
+        values["next_at"] = _next_image(row, day)
     except ValueError as error:
         values["set_aside"] = str(error)[:255]
     Subscription.update(attempts=0, updated_at=utcnow(), **UNMARKED, **values).where(
         Subscription.id == row.id).execute()
+
+
+def _next_image(row: Subscription, day: dt.date) -> dt.datetime:
+    """When the chat's image for the day after day is due; ValueError if it cannot be read."""
+    time_of_day = localtime.parse_time(row.local_time)  # as it is now: /daily may change it
+    return localtime.instant_of(day + ONE_DAY, time_of_day, row.zone)

@@ -107,6 +107,11 @@ def pending() -> list[str]:
     return list(_pending.values())
 
 
+def on_their_way() -> int:
+    """How many writes of this event loop are still on their way."""
+    return len(_of_this_loop())
+
+
 async def settle(timeout: float | None = None) -> None:
     """Wait until the writes queued so far are done (or timeout seconds have passed)."""
     mine = _of_this_loop()

@@ -17,7 +17,8 @@ from pathlib import Path
 from tests.fakebotapi import FakeBotApi
 
 # How each unit shows a figure kept in seconds (or, for MB, in bytes).
-UNITS = {"s": 1.0, "ms": 1e3, "µs": 1e6, "MB": 1e-6, "B": 1.0, "rows": 1.0}
+UNITS = {"s": 1.0, "ms": 1e3, "µs": 1e6, "MB": 1e-6, "B": 1.0, "rows": 1.0, "msg/s": 1.0,
+         "images": 1.0, "stmts": 1.0}
 # Wider than Telegram's 30 messages a second overall: a bot's pacing never holds a message
 # sent this long after its last one (each goes to a chat of its own).
 UNPACED_GAP_SECONDS = 0.05
@@ -30,15 +31,18 @@ class Goal:
     figure: str
     limit: float  # in seconds for times, plain for a ratio
     strict: bool = False  # "<" rather than "≤"
+    minimum: bool = False  # a floor: "≥" (or ">") rather than "≤"
 
     def met(self, row: Row) -> bool:
         """Whether the row's figure is within the bound."""
         value = getattr(row, self.figure)
+        if self.minimum:
+            return value > self.limit if self.strict else value >= self.limit
         return value < self.limit if self.strict else value <= self.limit
 
     def describe(self, unit: str) -> str:
-        """The goal as a reader sees it: "ratio ≤ 1.03", "p95 < 20 ms"."""
-        bound = "<" if self.strict else "≤"
+        """The goal as a reader sees it: "ratio ≤ 1.03", "p95 < 20 ms", "median ≥ 28 msg/s"."""
+        bound = (">" if self.strict else "≥") if self.minimum else ("<" if self.strict else "≤")
         if self.figure == "ratio":
             return f"ratio {bound} {self.limit:g}"
         return f"{self.figure} {bound} {self.limit * UNITS[unit]:g} {unit}"

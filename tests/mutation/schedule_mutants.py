@@ -14,6 +14,7 @@ JOBS = "cosmobot/schedule/jobs.py"
 DAILY_HANDLERS = "cosmobot/bot/daily_handlers.py"
 
 ROUND_TESTS = ("tests/test_daily.py", "tests/test_e2e_daily.py", "tests/test_e2e_daily_restart.py")
+BATCH_TESTS = ("tests/test_daily_batches.py",)
 SUBSCRIPTION_TESTS = ("tests/test_daily.py", "tests/test_e2e_daily.py")
 LOCALTIME_TESTS = ("tests/test_localtime.py", "tests/test_daily.py")
 WARM_TESTS = ("tests/test_warm.py", "tests/test_warm_background.py")
@@ -49,15 +50,16 @@ DAILY_ROUND = [
            "next_at=at + RETRY_DELAY, updated_at=utcnow())",
            ROUND_TESTS, "a failed try leaves the mark: no retry, and it is later taken as sent"),
     Mutant("round_next_image_a_day_late", DAYBOOK,
-           'values["next_at"] = localtime.instant_of(day + ONE_DAY, time_of_day, row.zone)',
-           'values["next_at"] = localtime.instant_of(day + 2 * ONE_DAY, time_of_day, row.zone)',
+           "return localtime.instant_of(day + ONE_DAY, time_of_day, row.zone)",
+           "return localtime.instant_of(day + 2 * ONE_DAY, time_of_day, row.zone)",
            ROUND_TESTS, "after an image the next one comes a day late"),
     Mutant("round_claims_stopped_chat", DAYBOOK,
-           "(Subscription.id == subscription_id) & Subscription.active\n"
-           "        & Subscription.sending_since.is_null())",
-           "(Subscription.id == subscription_id)\n"
-           "        & Subscription.sending_since.is_null())",
-           ROUND_TESTS, "a chat that sent /stop after the round read it still gets an image"),
+           "Subscription.id.in_(ids) & Subscription.active\n"
+           "        & Subscription.sending_since.is_null()).execute()",
+           "Subscription.id.in_(ids)\n"
+           "        & Subscription.sending_since.is_null()).execute()",
+           ROUND_TESTS + BATCH_TESTS,
+           "a chat that sent /stop after the round read it still gets an image"),
     Mutant("round_settles_own_marks", DAYBOOK,
            "        if row.id in accounted:\n            continue",
            "        if False:\n            continue",
@@ -71,9 +73,42 @@ DAILY_ROUND = [
            "    pass  # before anything else",
            ROUND_TESTS, "outcomes kept in memory are never recorded: the chat stays out for good"),
     Mutant("round_no_stop_between_chats", DAILY,
-           "task = None if stopping() else await _start(bot, row, clock, report)",
-           "task = await _start(bot, row, clock, report)",
+           "                if stopping():\n                    break\n",
+           "",
            ROUND_TESTS, "a stopping bot starts the rest of the batch's sends"),
+    Mutant("round_claims_one_by_one", DAILY,
+           "room = await _room_for_sends(sends, freed, stopping)",
+           "room = min(1, await _room_for_sends(sends, freed, stopping))",
+           BATCH_TESTS, "a statement and a commit per chat claimed"),
+    Mutant("round_claims_past_the_limit", DAILY,
+           "    return MAX_IN_FLIGHT - len(sends)",
+           "    return MAX_IN_FLIGHT",
+           BATCH_TESTS, "more sends in flight, and more marks a crash leaves, than MAX_IN_FLIGHT"),
+    Mutant("round_claims_without_waiting_for_a_group", DAILY,
+           "while len(sends) > MAX_IN_FLIGHT - min(CLAIM_GROUP, MAX_IN_FLIGHT):",
+           "while len(sends) >= MAX_IN_FLIGHT:",
+           BATCH_TESTS, "each finished send claims one chat: a statement per chat again"),
+    Mutant("round_outruns_its_writes", DAILY,
+           "    while writes.on_their_way() > MAX_WRITES_BEHIND and not stopping():",
+           "    while False:",
+           BATCH_TESTS, "'seen' writes pile up in memory and ahead of every /cosmic"),
+    Mutant("round_waits_for_writes_while_stopping", DAILY,
+           "    while writes.on_their_way() > MAX_WRITES_BEHIND and not stopping():",
+           "    while writes.on_their_way() > MAX_WRITES_BEHIND:",
+           BATCH_TESTS, "a stopping bot waits for a database that may be away"),
+    Mutant("round_deliveries_share_one_time", DAYBOOK,
+           "    if len(set(values.values())) == 1:",
+           "    if values:",
+           BATCH_TESTS, "chats recorded together all get the first one's send time and next time"),
+    Mutant("outcome_send_does_not_wait_for_its_record", OUTCOMES,
+           "            self._writing = asyncio.create_task(self._write_waiting())\n"
+           "        await written\n",
+           "            self._writing = asyncio.create_task(self._write_waiting())\n",
+           BATCH_TESTS, "a send ends before its delivery is recorded: a stop may lose it"),
+    Mutant("outcome_group_refused_is_forgotten", OUTCOMES,
+           "                for outcome in batch:\n                    _keep(outcome, error)\n",
+           "",
+           BATCH_TESTS, "deliveries the database refused are lost, their chats marked for good"),
     Mutant("round_ends_before_its_sends", DAILY,
            "        await asyncio.gather(*sends, return_exceptions=True)",
            "        pass",

@@ -19,6 +19,7 @@ FILEHASH = "cosmobot/filehash.py"
 FILECACHE = "cosmobot/storage/filecache.py"
 
 RATELIMIT_TESTS = ("tests/test_ratelimit.py",)
+SCHEDULE_TESTS = ("tests/test_ratelimit_schedule.py",)
 SEARCH_TESTS = ("tests/test_search.py",)
 ASSETS_TESTS = ("tests/test_assets.py", "tests/test_sender.py")
 SIDECAR_TESTS = ("tests/test_assets.py",)
@@ -57,6 +58,18 @@ PACING = [
            "self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}",
            "self._chat_next = {}",
            RATELIMIT_TESTS, "past 10,000 chats, chats still waiting lose their pacing"),
+    Mutant("rl_lateness_pushes_schedule_back", RATELIMIT,
+           "max(self._next_slot + self._interval,",
+           "max(now + self._interval,",
+           SCHEDULE_TESTS, "every message woken late delays all later ones: a round loses 5%"),
+    Mutant("rl_no_window", RATELIMIT,
+           "return max(self._next_slot, self._recent[0] + OVERALL_WINDOW_COUNT * self._interval)",
+           "return self._next_slot",
+           SCHEDULE_TESTS, "catching up puts 31 messages in Telegram's one-second window"),
+    Mutant("rl_catch_up_in_a_burst", RATELIMIT,
+           "now + CATCH_UP_SPACING * self._interval)",
+           "now)",
+           SCHEDULE_TESTS, "messages woken late go out back to back"),
     Mutant("dv_bulk_lane_dropped", DELIVERY,
            "        message_thread_id=thread_id,\n        **send_options,\n    )",
            "        message_thread_id=thread_id,\n    )",
