@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from playhouse.db_url import connect
@@ -15,7 +16,7 @@ from cosmobot.images import search
 from cosmobot.images.assets import AssetLibrary
 from cosmobot.storage.database import close_database
 from cosmobot.storage.models import ImageAsset
-from tests.benchmarks import databases, herd, send_latency
+from tests.benchmarks import daily_round, databases, herd, send_latency
 from tests.benchmarks.generated import generate_collection
 from tests.benchmarks.pollers import answered_call, wait_for_held_poll
 from tests.benchmarks.scenarios.cosmic_command import BareBotProcess
@@ -181,3 +182,14 @@ def test_the_bare_bot_answers_cosmic_with_its_photo_caption_and_button(api, tmp_
     assert (call.status, call.params["photo"], call.params["caption"]) == (
         200, file_id, "Orion\nby Ada")
     assert call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "cosmic"
+
+
+def test_a_cosmic_asked_while_an_image_is_on_its_way_waits_for_that_image():
+    photos = [SimpleNamespace(status=200, params={"chat_id": 10}, timestamp=t)
+              for t in (1.0, 2.1, 5.0)]
+    api = SimpleNamespace(calls=lambda method: photos if method == "sendPhoto" else [])
+    # Asked at 0.5 (answered at 1.0), at 0.9 (dropped: answered by the same photo), at 2.0
+    # (2.1), at 4.0 (5.0), and at 6.0, never answered.
+    asked = [(10, 0.5), (10, 0.9), (10, 2.0), (10, 4.0), (10, 6.0)]
+    assert daily_round.reply_times(api, asked) == pytest.approx([0.5, 0.1, 0.1, 1.0])
+    assert daily_round.reply_times(api, asked, (1.0, 4.5)) == pytest.approx([0.1, 1.0])

@@ -20,7 +20,9 @@ the round set aside and how many images they got.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
+import math
 import statistics
 import tempfile
 import threading
@@ -69,17 +71,23 @@ def ask_cosmic(api: FakeBotApi, askers: int, every: float, stop: threading.Event
             stop.wait(every / askers)
 
 
-def reply_times(api: FakeBotApi, asked: list[tuple[int, float]]) -> list[float]:
+def reply_times(api: FakeBotApi, asked: list[tuple[int, float]],
+                between: tuple[float, float] = (-math.inf, math.inf)) -> list[float]:
+    """Seconds from each /cosmic asked between the two moments to the chat's next photo.
+
+    The next photo, not the n-th: a /cosmic sent while the chat's last image is still on its
+    way is answered by that image (the bot sends no second one), so that is the user's wait.
+    """
     photos: dict[int, list[float]] = {}
     for call in api.calls("sendPhoto"):
         if call.status == 200 and call.params["chat_id"] < FIRST_SUBSCRIBER:
             photos.setdefault(call.params["chat_id"], []).append(call.timestamp)
-    times, used = [], Counter()
-    for chat, at in asked:  # the n-th /cosmic of a chat is answered by its n-th photo
-        answered = photos.get(chat, [])
-        if used[chat] < len(answered):
-            times.append(answered[used[chat]] - at)
-            used[chat] += 1
+    times = []
+    for chat, at in asked:
+        answered = sorted(photos.get(chat, []))
+        following = bisect.bisect_left(answered, at)
+        if between[0] <= at <= between[1] and following < len(answered):
+            times.append(answered[following] - at)
     return times
 
 

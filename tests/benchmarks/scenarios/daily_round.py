@@ -184,7 +184,8 @@ def _figures(api: FakeBotApi, sizes: tuple[int, int], limit: int | None,
     server = "Telegram's limits" if limit is None else f"server limit raised to {limit}/s"
     due_now = f" ({due:,} due)" if due < subscribers else ""
     scale = f"{subscribers:,} subscribers{due_now}, {server}"
-    replies = daily_round.reply_times(api, asked)
+    # Asked while the round ran: one asked while the bot was starting waits for its start.
+    replies = daily_round.reply_times(api, asked, (first, last))
     return [
         _single(f"{scale}: every message sent per second", "msg/s", len(sent) / (last - first),
                 RATE_GOAL if limit is None else None),
