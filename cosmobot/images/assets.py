@@ -145,7 +145,7 @@ class AssetLibrary:
         """Return the real file for key, or None if it is missing or not inside cosmic/."""
         asset = self._assets.get(key)
         # The scan resolved it: only make sure it has not become a symlink or folder since.
-        if asset is not None and files.is_regular_file(asset.real):
+        if asset is not None and files.is_regular_file(asset.location):
             return asset.real
         return self._resolve_now(key)
 

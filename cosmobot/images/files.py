@@ -54,7 +54,7 @@ def _is_folder(entry: os.DirEntry) -> bool:
         return False
 
 
-def is_regular_file(path: Path) -> bool:
+def is_regular_file(path: str | Path) -> bool:
     """Whether path is a plain file itself: not a symlink, folder or device (one lstat)."""
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
