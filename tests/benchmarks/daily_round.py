@@ -82,9 +82,11 @@ def reply_times(api: FakeBotApi, asked: list[tuple[int, float]],
     for call in api.calls("sendPhoto"):
         if call.status == 200 and call.params["chat_id"] < FIRST_SUBSCRIBER:
             photos.setdefault(call.params["chat_id"], []).append(call.timestamp)
+    for answered in photos.values():
+        answered.sort()
     times = []
     for chat, at in asked:
-        answered = sorted(photos.get(chat, []))
+        answered = photos.get(chat, [])
         following = bisect.bisect_left(answered, at)
         if between[0] <= at <= between[1] and following < len(answered):
             times.append(answered[following] - at)
